@@ -1,0 +1,79 @@
+// Lint for the whole monorepo: typed typescript-eslint plus the dependency-direction rules
+// from docs/architecture.md (core is pure; remote never reaches api; the UI never imports
+// server packages at runtime).
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+const restrict = (patterns, message) => ({
+  "no-restricted-imports": ["error", { patterns: patterns.map((group) => ({ group: [group], message })) }],
+});
+
+export default tseslint.config(
+  {
+    ignores: [
+      "**/node_modules/**",
+      "**/.next/**",
+      "**/generated/**",
+      "**/.data/**",
+      "**/.lab/**",
+      "**/test-results/**",
+      "**/playwright-report/**",
+      "**/next-env.d.ts",
+      "**/*.mjs",
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+      "@typescript-eslint/consistent-type-definitions": ["error", "type"],
+    },
+  },
+  {
+    files: ["packages/core/**/*.ts"],
+    rules: restrict(
+      ["node:*", "fs", "child_process", "ssh2", "pg", "@prisma/*", "@trpc/*", "@pgrescue/*"],
+      "packages/core is pure domain logic: no I/O, no Prisma, no tRPC, no other workspace package.",
+    ),
+  },
+  {
+    files: ["packages/remote/**/*.ts"],
+    rules: restrict(["@pgrescue/api", "@pgrescue/db", "@pgrescue/web", "@prisma/*", "@trpc/*"], "packages/remote executes commands; it knows nothing of the store or the API."),
+  },
+  {
+    files: ["packages/db/**/*.ts"],
+    rules: restrict(["@pgrescue/api", "@pgrescue/remote", "@pgrescue/web", "@trpc/*"], "packages/db is the store only."),
+  },
+  {
+    files: ["packages/api/**/*.ts"],
+    rules: restrict(["@pgrescue/web", "next", "next/*", "react"], "packages/api must not depend on the app."),
+  },
+  {
+    files: ["apps/web/src/app/**/*.tsx", "apps/web/src/components/**/*.tsx", "apps/web/src/trpc/react.tsx"],
+    ignores: ["apps/web/src/app/api/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@pgrescue/db", "@pgrescue/db/*", "@pgrescue/remote", "@pgrescue/lab"],
+              message: "The UI never imports server packages.",
+            },
+            {
+              group: ["@pgrescue/api", "@pgrescue/api/*"],
+              allowTypeImports: true,
+              message: "The UI imports only types from @pgrescue/api.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

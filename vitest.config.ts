@@ -1,0 +1,29 @@
+// Test tiers: `unit` (pure, fast, *.test.ts) and `integration` (*.integration.test.ts:
+// real lab hosts with real sshd and PostgreSQL, a real PostgreSQL store).
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["packages/*/src/**/*.test.ts", "apps/web/src/**/*.test.ts", "bench/src/**/*.test.ts"],
+          exclude: ["**/*.integration.test.ts", "**/node_modules/**"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["packages/*/src/**/*.integration.test.ts", "apps/web/src/**/*.integration.test.ts", "test/**/*.integration.test.ts"],
+          exclude: ["**/node_modules/**"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
