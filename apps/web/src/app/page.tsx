@@ -1,0 +1,18 @@
+// Home: what pgrescue does and the console's own status.
+import { SystemHealth } from "~/components/system-health";
+
+export default function HomePage() {
+  return (
+    <div className="space-y-6">
+      <section>
+        <h1 className="text-2xl font-semibold tracking-tight">PostgreSQL rescue console</h1>
+        <p className="mt-2 max-w-prose text-zinc-700 dark:text-zinc-300">
+          Diagnose an instance that will not stop and will not accept connections in one read-only
+          SSH round trip, then walk the recovery ladder — fast stop, immediate stop, kill, start —
+          one approved, exact command at a time. Every incident is kept for review.
+        </p>
+      </section>
+      <SystemHealth />
+    </div>
+  );
+}

