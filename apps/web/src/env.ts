@@ -3,7 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 
 const ZServerEnv = z.object({
-  DATABASE_URL: z.string().url({ message: "DATABASE_URL must be a postgresql:// URL" }),
+  DATABASE_URL: z.url({ message: "DATABASE_URL must be a postgresql:// URL" }),
   PGRESCUE_MIGRATIONS_DIR: z.string().min(1).optional(),
   PGRESCUE_EMBEDDED_STORE: z.enum(["0", "1"]).default("0"),
 });
@@ -11,7 +11,11 @@ const ZServerEnv = z.object({
 const ZLauncherEnv = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
-  DATABASE_URL: z.string().url({ message: "DATABASE_URL must be a postgresql:// URL" }).optional(),
+  // empty means unset: use the embedded store
+  DATABASE_URL: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.url({ message: "DATABASE_URL must be a postgresql:// URL" }).optional(),
+  ),
   PGRESCUE_DATA_DIR: z.string().min(1).optional(),
   PGRESCUE_STORE_PORT: z.coerce.number().int().min(1).max(65535).optional(),
 });

@@ -2,7 +2,7 @@
 // error shaping and the procedure kinds every router composes.
 import { initTRPC } from "@trpc/server";
 import superjson from "superjson";
-import { ZodError } from "zod";
+import { z, ZodError } from "zod";
 import type { Context } from "./context.ts";
 
 const t = initTRPC.context<Context>().create({
@@ -12,7 +12,7 @@ const t = initTRPC.context<Context>().create({
       ...shape,
       data: {
         ...shape.data,
-        zodError: error.cause instanceof ZodError ? error.cause.flatten() : null,
+        zodError: error.cause instanceof ZodError ? z.treeifyError(error.cause) : null,
       },
     };
   },

@@ -132,5 +132,6 @@ export async function findFreePort(): Promise<number> {
 
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message;
-  return error === undefined ? "the server process exited" : String(error);
+  if (error === undefined) return "the server process exited";
+  return typeof error === "string" ? error : JSON.stringify(error);
 }

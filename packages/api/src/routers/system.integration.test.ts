@@ -1,0 +1,37 @@
+// system.health through createCaller with a real context over a real store.
+import { openTestStore, migrationsDir } from "@pgrescue/db/testing";
+import type { Store } from "@pgrescue/db/store";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createContext } from "../context.ts";
+import { createCaller } from "../root.ts";
+
+describe("system.health", () => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openTestStore();
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it("reports a reachable, fully migrated store and the version", async () => {
+    const caller = createCaller(createContext({ db: store.db, config: { migrationsDir, version: "9.9.9", embeddedStore: true } }));
+    const health = await caller.system.health();
+    expect(health.ok).toBe(true);
+    expect(health.version).toBe("9.9.9");
+    expect(health.store).toMatchObject({ reachable: true, embedded: true, migrationsApplied: 1, migrationsPending: [] });
+    expect(health.store.serverVersion).toMatch(/^18\./);
+  });
+
+  it("says which migrations are pending when the store lags behind the code", async () => {
+    await store.db.$executeRawUnsafe(`UPDATE "_prisma_migrations" SET rolled_back_at = now()`);
+    try {
+      const caller = createCaller(createContext({ db: store.db, config: { migrationsDir, version: "1", embeddedStore: true } }));
+      const health = await caller.system.health();
+      expect(health.ok).toBe(false);
+      expect(health.store.migrationsPending).toEqual(["20261123200000_init"]);
+    } finally {
+      await store.db.$executeRawUnsafe(`UPDATE "_prisma_migrations" SET rolled_back_at = NULL`);
+    }
+  });
+});

@@ -1,0 +1,157 @@
+// The store for real: embedded PostgreSQL from an empty data dir and again after a
+// restart, migrations applied once, every model written and read back, and an external
+// PostgreSQL (Debian's PostgreSQL 15, started by this test) through DATABASE_URL.
+import { spawnSync } from "node:child_process";
+import { chmodSync, chownSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findFreePort } from "./embedded.ts";
+import { checkStoreHealth } from "./health.ts";
+import { applyMigrations, MigrationError } from "./migrate.ts";
+import { openStore, type Store } from "./store.ts";
+import type { Db } from "./client.ts";
+
+import { migrationsDir } from "./testing.ts";
+const PG15 = "/usr/lib/postgresql/15/bin";
+
+async function writeEveryModel(db: Db) {
+  const user = await db.user.create({ data: { email: `dba-${Date.now()}@example.com`, name: "Night DBA", role: "APPROVER", passwordHash: "scrypt$x" } });
+  const credential = await db.credential.create({ data: { kind: "KEY", keyId: "k1", sealed: new Uint8Array([1, 2, 3, 255]), publicFingerprint: "SHA256:abc" } });
+  const host = await db.host.create({
+    data: {
+      name: `db-${Date.now()}`, address: "127.0.0.1", port: 2222, sshUser: "postgres", becomeUser: "postgres",
+      authMethod: "KEY", credentialId: credential.id, hostKeyAlgorithm: "ssh-ed25519",
+      hostKeyFingerprint: "SHA256:xyz", hostKey: new Uint8Array([9, 8, 7]), hostKeyPinnedAt: new Date(), hostKeyPinnedById: user.id,
+    },
+  });
+  const instance = await db.instance.create({ data: { hostId: host.id, name: "main", dataDir: "/srv/pg/main", binDir: PG15, logFile: "/srv/pg/main.log" } });
+  const incident = await db.incident.create({ data: { instanceId: instance.id, activeInstanceId: instance.id, title: "stuck", openedById: user.id } });
+  const snapshot = await db.snapshot.create({
+    data: {
+      instanceId: instance.id, incidentId: incident.id, takenById: user.id, probeVersion: "1", rawStdout: "out", rawStderr: "",
+      exitCode: 0, parsed: { members: [{ pid: 42 }] }, verdict: "zombies-unreaped", evidence: ["postmaster 42 is stopped"],
+      recommendedRung: 0, materialHash: "h", durationMs: 120, timings: { totalMs: 120 }, sshExecs: 1,
+    },
+  });
+  const step = await db.step.create({
+    data: {
+      incidentId: incident.id, seq: 1, rung: 3, action: "kill", title: "Kill members", commands: "kill -9 42", commandHash: "c",
+      rationale: "r", destroys: "d", expected: "e", futility: null, status: "RUNNING", plannedFromId: snapshot.id,
+      snapshotHash: "h", requestedById: user.id, approvedById: user.id, approvedAt: new Date(), approvalExpiresAt: new Date(),
+      confirmation: "main", evidence: { wchan: "do_signal_stop" }, startedAt: new Date(), resultSnapshotId: snapshot.id,
+    },
+  });
+  await db.stepOutput.create({ data: { stepId: step.id, seq: 1, stream: "STDOUT", data: "killed 42\n" } });
+  await db.auditEvent.create({ data: { actorId: user.id, actorLabel: user.email, action: "step.run", targetType: "Step", targetId: step.id, incidentId: incident.id, details: { rung: 3 }, ip: "127.0.0.1" } });
+  return { user, credential, host, instance, incident, snapshot, step };
+}
+
+async function expectEveryModelReadBack(db: Db, written: Awaited<ReturnType<typeof writeEveryModel>>) {
+  const host = await db.host.findUniqueOrThrow({
+    where: { id: written.host.id },
+    include: { credential: true, hostKeyPinnedBy: true, instances: { include: { activeIncident: true } } },
+  });
+  expect(host.credential?.sealed).toEqual(new Uint8Array([1, 2, 3, 255]));
+  expect(host.hostKey).toEqual(new Uint8Array([9, 8, 7]));
+  expect(host.hostKeyPinnedBy?.role).toBe("APPROVER");
+  expect(host.instances[0]?.activeIncident?.id).toBe(written.incident.id);
+  const step = await db.step.findUniqueOrThrow({
+    where: { id: written.step.id },
+    include: { output: true, plannedFrom: true, resultSnapshot: true, approvedBy: true, incident: { include: { auditEvents: true, snapshots: true } } },
+  });
+  expect(step.output[0]?.data).toBe("killed 42\n");
+  expect(typeof step.output[0]?.id).toBe("bigint");
+  expect(step.plannedFrom.parsed).toEqual({ members: [{ pid: 42 }] });
+  expect(step.evidence).toEqual({ wchan: "do_signal_stop" });
+  expect(step.incident.auditEvents[0]?.details).toEqual({ rung: 3 });
+  expect(step.incident.snapshots).toHaveLength(1);
+  expect(step.status).toBe("RUNNING");
+}
+
+describe("embedded store", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "pgrescue-store-"));
+  let store: Store | undefined;
+  afterAll(async () => {
+    await store?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("comes up from an empty data dir, applies migrations, and stores every model", async () => {
+    store = await openStore({ dataDir, migrationsDir });
+    expect(store.embedded).toBe(true);
+    expect(store.migrations.applied).toEqual(["20261123200000_init"]);
+    const health = await checkStoreHealth(store.db, migrationsDir);
+    expect(health).toMatchObject({ reachable: true, migrations: { applied: 1, pending: [] } });
+    expect(health.serverVersion).toMatch(/^18\./);
+    const written = await writeEveryModel(store.db);
+    await expectEveryModelReadBack(store.db, written);
+    await store.close();
+    store = undefined;
+
+    store = await openStore({ dataDir, migrationsDir });
+    expect(store.migrations).toEqual({ applied: [], alreadyApplied: ["20261123200000_init"] });
+    await expectEveryModelReadBack(store.db, written);
+  });
+
+  it("keeps one active incident per instance in the store itself", async () => {
+    if (!store) throw new Error("store not open");
+    const { instance } = await writeEveryModel(store.db);
+    await expect(
+      store.db.incident.create({ data: { instanceId: instance.id, activeInstanceId: instance.id, title: "second" } }),
+    ).rejects.toThrow(/Unique constraint/);
+  });
+
+  it("refuses a migration that was edited after it was applied, and changes nothing", async () => {
+    if (!store) throw new Error("store not open");
+    const edited = mkdtempSync(path.join(tmpdir(), "pgrescue-migrations-"));
+    cpSync(migrationsDir, edited, { recursive: true });
+    writeFileSync(path.join(edited, "20261123200000_init/migration.sql"), "-- edited\nSELECT 1;\n");
+    await expect(applyMigrations(store.url, edited)).rejects.toThrow(MigrationError);
+    await expect(applyMigrations(store.url, edited)).rejects.toThrow(/modified after it was applied/);
+    rmSync(edited, { recursive: true, force: true });
+  });
+});
+
+describe("external store through DATABASE_URL", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "pgrescue-external-"));
+  const pgdata = path.join(dir, "data");
+  let port = 0;
+  const asPostgres = (cmd: string, args: string[]) => {
+    const runner = userInfo().uid === 0 ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] as const : [cmd, args] as const;
+    const result = spawnSync(runner[0], [...runner[1]], { encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`${cmd} failed: ${result.stderr}`);
+  };
+
+  beforeAll(async () => {
+    port = await findFreePort();
+    chmodSync(dir, 0o755);
+    if (userInfo().uid === 0) {
+      const id = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" }).stdout.trim();
+      const gid = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" }).stdout.trim();
+      chownSync(dir, Number(id), Number(gid));
+    }
+    asPostgres(`${PG15}/initdb`, ["-D", pgdata, "-A", "trust", "-U", "external", "--no-sync"]);
+    asPostgres(`${PG15}/pg_ctl`, ["start", "-w", "-D", pgdata, "-l", path.join(dir, "log"), "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`]);
+  });
+  afterAll(() => {
+    asPostgres(`${PG15}/pg_ctl`, ["stop", "-m", "fast", "-w", "-D", pgdata]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("migrates and uses the given server instead of starting one", async () => {
+    const url = `postgresql://external@127.0.0.1:${port}/postgres`;
+    const store = await openStore({ databaseUrl: url, dataDir: path.join(dir, "unused"), migrationsDir });
+    try {
+      expect(store.embedded).toBe(false);
+      expect(store.migrations.applied).toEqual(["20261123200000_init"]);
+      const health = await checkStoreHealth(store.db, migrationsDir);
+      expect(health.serverVersion).toMatch(/^15\./);
+      await expectEveryModelReadBack(store.db, await writeEveryModel(store.db));
+    } finally {
+      await store.close();
+    }
+    const again = await applyMigrations(url, migrationsDir);
+    expect(again).toEqual({ applied: [], alreadyApplied: ["20261123200000_init"] });
+  });
+});
