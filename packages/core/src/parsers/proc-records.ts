@@ -1,0 +1,139 @@
+// Parsers for the probe's per-process sections: procs, cmdline, links, maps and /dev/shm files.
+import { normalizeShmKey } from "./pid-file.ts";
+import { parseProcStat, type TProcStat } from "./proc-stat.ts";
+
+export type TProcRecord = TProcStat & {
+  /** Real uid from /proc/PID/status, null when unreadable. */
+  uid: number | null;
+  /** Kernel function the process sleeps in; null when unknown or not waiting ("0"). */
+  wchan: string | null;
+};
+
+export type TProcTable = {
+  records: TProcRecord[];
+  /** Processes visible in /proc when the probe ran. */
+  total: number | null;
+  /** Candidates selected by the probe (may exceed records when the cap was hit). */
+  selected: number | null;
+  errors: string[];
+};
+
+/** Parse `P uid wchan <stat fields 1-22>` records of the procs section. */
+export function parseProcRecords(
+  records: readonly string[],
+  fields: Record<string, string>,
+): TProcTable {
+  const errors: string[] = [];
+  const out: TProcRecord[] = [];
+  for (const line of records) {
+    const m = /^P (\S+) (\S+) (.*)$/.exec(line);
+    if (m?.[1] === undefined || m[2] === undefined || m[3] === undefined) {
+      errors.push(`procs: unexpected line ${JSON.stringify(line.slice(0, 80))}`);
+      continue;
+    }
+    const stat = parseProcStat(m[3]);
+    if (!stat.ok) {
+      errors.push(`procs: ${stat.error} in ${JSON.stringify(m[3].slice(0, 80))}`);
+      continue;
+    }
+    out.push({
+      ...stat.value,
+      uid: /^\d+$/.test(m[1]) ? Number(m[1]) : null,
+      wchan: m[2] === "-" || m[2] === "0" ? null : m[2],
+    });
+  }
+  const toInt = (t: string | undefined): number | null =>
+    t !== undefined && /^\d+$/.test(t) ? Number(t) : null;
+  return { records: out, total: toInt(fields.total), selected: toInt(fields.selected), errors };
+}
+
+/**
+ * Parse `grep -a -H '' /proc/PID/cmdline` output (NULs turned into spaces). A command line
+ * with embedded newlines comes as several lines with the same prefix; they are joined by a
+ * space. Trailing padding (PostgreSQL pads its title with NULs) is trimmed.
+ */
+export function parseCmdlines(lines: readonly string[]): Map<number, string> {
+  const parts = new Map<number, string[]>();
+  for (const line of lines) {
+    const m = /^\/proc\/(\d+)\/cmdline:(.*)$/.exec(line);
+    if (m?.[1] === undefined || m[2] === undefined) continue;
+    const pid = Number(m[1]);
+    const list = parts.get(pid) ?? [];
+    list.push(m[2]);
+    parts.set(pid, list);
+  }
+  return new Map([...parts].map(([pid, list]) => [pid, list.join(" ").trimEnd()]));
+}
+
+export type TProcLinks = { cwd: string | null; exe: string | null };
+
+/**
+ * Parse `ls -l /proc/PID/cwd /proc/PID/exe …`. A link the probe could not read (other
+ * user's process, zombie) is listed without ` -> target`: it is null here.
+ */
+export function parseProcLinks(lines: readonly string[]): Map<number, TProcLinks> {
+  const links = new Map<number, TProcLinks>();
+  for (const line of lines) {
+    const m = / \/proc\/(\d+)\/(cwd|exe)(?: -> (.*))?$/.exec(line);
+    if (m?.[1] === undefined || m[2] === undefined) continue;
+    const pid = Number(m[1]);
+    const entry = links.get(pid) ?? { cwd: null, exe: null };
+    const target = m[3] ?? null;
+    if (m[2] === "cwd") entry.cwd = target;
+    else entry.exe = target;
+    links.set(pid, entry);
+  }
+  return links;
+}
+
+export type TSysvMapping = { key: number; keyHex: string; shmid: number; deleted: boolean };
+
+export type TProcMaps = { sysv: TSysvMapping[]; dsm: string[] };
+
+/**
+ * Parse `grep -H -e /SYSV -e /PostgreSQL. /proc/PID/maps` lines. For SysV segments the
+ * inode column of maps is the shmid, and the name is `/SYSV%08x` of the key.
+ */
+export function parseProcMaps(lines: readonly string[]): Map<number, TProcMaps> {
+  const maps = new Map<number, TProcMaps>();
+  for (const line of lines) {
+    const m = /^\/proc\/(\d+)\/maps:\S+ \S+ \S+ \S+ (\d+)\s+(\S.*)$/.exec(line);
+    if (m?.[1] === undefined || m[2] === undefined || m[3] === undefined) continue;
+    const pid = Number(m[1]);
+    const entry = maps.get(pid) ?? { sysv: [], dsm: [] };
+    const path = m[3];
+    const sysv = /^\/SYSV([0-9a-f]{8})( \(deleted\))?$/.exec(path);
+    if (sysv?.[1] !== undefined) {
+      const key = normalizeShmKey(String(parseInt(sysv[1], 16)));
+      const shmid = Number(m[2]);
+      if (key !== null && !entry.sysv.some((s) => s.shmid === shmid)) {
+        entry.sysv.push({ key, keyHex: `0x${sysv[1]}`, shmid, deleted: sysv[2] !== undefined });
+      }
+    } else {
+      const dsm = /\/(PostgreSQL\.\d+)(?: \(deleted\))?$/.exec(path);
+      if (dsm?.[1] !== undefined && !entry.dsm.includes(dsm[1])) entry.dsm.push(dsm[1]);
+    }
+    maps.set(pid, entry);
+  }
+  return maps;
+}
+
+export type TDsmFile = { name: string; path: string; uid: number; size: number; mtime: number };
+
+/** Parse `stat -c '%u %s %Y %n' /dev/shm/PostgreSQL.*` lines. */
+export function parseDsmFiles(lines: readonly string[]): TDsmFile[] {
+  const files: TDsmFile[] = [];
+  for (const line of lines) {
+    const m = /^(\d+) (\d+) (\d+) (\/\S*\/(PostgreSQL\.\d+))$/.exec(line.trim());
+    if (m?.[1] === undefined || m[2] === undefined || m[3] === undefined) continue;
+    if (m[4] === undefined || m[5] === undefined) continue;
+    files.push({
+      uid: Number(m[1]),
+      size: Number(m[2]),
+      mtime: Number(m[3]),
+      path: m[4],
+      name: m[5],
+    });
+  }
+  return files;
+}

@@ -1,0 +1,97 @@
+// Parser for /proc/PID/stat lines (fields 1–22) and process-state vocabulary.
+
+export type TProcStat = {
+  pid: number;
+  comm: string;
+  state: string;
+  ppid: number;
+  pgrp: number;
+  session: number;
+  /** Field 22: start time in clock ticks since boot. With pid, the process identity. */
+  startTicks: number;
+};
+
+export type TParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/**
+ * Parse a /proc/PID/stat line. comm may contain spaces and parentheses, so the fixed fields
+ * are taken after the LAST `)`.
+ */
+export function parseProcStat(line: string): TParseResult<TProcStat> {
+  const open = line.indexOf("(");
+  const close = line.lastIndexOf(")");
+  if (open < 1 || close < open) return { ok: false, error: "no '(comm)' in stat line" };
+  const pid = Number(line.slice(0, open).trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0) return { ok: false, error: "bad pid field" };
+  const rest = line
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
+  // rest[0] is field 3 (state); field N is rest[N - 3].
+  if (rest.length < 20) return { ok: false, error: `only ${rest.length + 2} fields` };
+  const state = rest[0] ?? "";
+  const numbers = [rest[1], rest[2], rest[3], rest[19]].map((t) =>
+    t !== undefined && /^-?\d+$/.test(t) ? Number(t) : NaN,
+  );
+  const [ppid, pgrp, session, startTicks] = numbers;
+  if (
+    !/^[A-Za-z]$/.test(state) ||
+    ppid === undefined ||
+    pgrp === undefined ||
+    session === undefined ||
+    startTicks === undefined ||
+    numbers.some((n) => !Number.isSafeInteger(n))
+  ) {
+    return { ok: false, error: "non-numeric fixed fields" };
+  }
+  return {
+    ok: true,
+    value: { pid, comm: line.slice(open + 1, close), state, ppid, pgrp, session, startTicks },
+  };
+}
+
+const STATE_LABELS: Record<string, string> = {
+  R: "running",
+  S: "sleeping",
+  D: "uninterruptible sleep",
+  T: "stopped",
+  t: "stopped by a tracer",
+  Z: "zombie",
+  X: "dead",
+  I: "idle",
+  P: "parked",
+  W: "paging",
+};
+
+/** Human label for a /proc state letter. */
+export function describeProcessState(state: string): string {
+  return STATE_LABELS[state] ?? `state ${state}`;
+}
+
+/** Convert a start time in ticks since boot to epoch seconds (two decimals). */
+export function convertTicksToEpoch(startTicks: number, btime: number, clkTck: number): number {
+  return Math.round((btime + startTicks / clkTck) * 100) / 100;
+}
+
+const WCHAN_HINTS: [RegExp, string][] = [
+  [
+    /pipe_write/,
+    "blocked writing to a full pipe: is the program reading its stderr or log (a logger, a pipe) stuck?",
+  ],
+  [/pipe_read/, "waiting to read from a pipe"],
+  [/do_signal_stop/, "stopped by SIGSTOP/SIGTSTP"],
+  [/ptrace_stop/, "stopped by a tracer (debugger, strace)"],
+  [/nfs|rpc_/, "waiting for an NFS server"],
+  [/io_schedule|folio_wait|wait_on_page|blk_|jbd2|xfs_|ext4_|btrfs_/, "waiting for disk I/O"],
+  [/futex/, "waiting on a lock (futex)"],
+  [/semtimedop|do_semop|sem_/, "waiting on a SysV semaphore"],
+  [/do_epoll_wait|poll_schedule|do_select|do_sys_poll/, "idle, waiting for events"],
+  [/hrtimer_nanosleep|do_nanosleep/, "sleeping on a timer"],
+  [/unix_stream|sk_wait|tcp_|inet_/, "waiting on a socket"],
+];
+
+/** A DBA-readable hint for a kernel wait channel, when one is known. */
+export function explainWchan(wchan: string | null): string | null {
+  if (wchan === null) return null;
+  return WCHAN_HINTS.find(([pattern]) => pattern.test(wchan))?.[1] ?? null;
+}

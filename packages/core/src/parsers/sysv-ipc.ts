@@ -1,0 +1,201 @@
+// Parsers for /proc/sysvipc/shm, /proc/sysvipc/sem and `ipcs -s -i SEMID` (LC_ALL=C).
+import { normalizeShmKey } from "./pid-file.ts";
+
+export type TSysvShmRow = {
+  /** Key normalized to 0..2^32-1 (the kernel prints it as a signed int). */
+  key: number;
+  shmid: number;
+  perms: string;
+  size: number;
+  cpid: number;
+  lpid: number;
+  nattch: number;
+  uid: number;
+  gid: number;
+  cuid: number;
+  ctime: number;
+};
+
+export type TSysvSemRow = {
+  key: number;
+  semid: number;
+  perms: string;
+  nsems: number;
+  uid: number;
+  gid: number;
+  cuid: number;
+  otime: number;
+  ctime: number;
+};
+
+export type TTableParse<T> = { rows: T[]; errors: string[] };
+
+type TColumns = Map<string, number>;
+
+function readHeader(lines: readonly string[]): { columns: TColumns; start: number } | null {
+  const index = lines.findIndex((l) => l.trim() !== "");
+  const header = lines[index];
+  if (header === undefined) return null;
+  const names = header.trim().split(/\s+/);
+  return { columns: new Map(names.map((n, i) => [n, i])), start: index + 1 };
+}
+
+function pick(cells: readonly string[], columns: TColumns, name: string): string | undefined {
+  const at = columns.get(name);
+  return at === undefined ? undefined : cells[at];
+}
+
+function pickInt(cells: readonly string[], columns: TColumns, name: string): number | null {
+  const text = pick(cells, columns, name);
+  return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : null;
+}
+
+function parseTable<T>(
+  lines: readonly string[],
+  source: string,
+  required: readonly string[],
+  build: (cells: string[], columns: TColumns) => T | null,
+): TTableParse<T> {
+  const errors: string[] = [];
+  const head = readHeader(lines);
+  if (!head) return { rows: [], errors: [`${source}: empty`] };
+  const missing = required.filter((name) => !head.columns.has(name));
+  if (missing.length > 0) {
+    return { rows: [], errors: [`${source}: header lacks ${missing.join(", ")}`] };
+  }
+  const rows: T[] = [];
+  for (const line of lines.slice(head.start)) {
+    if (line.trim() === "") continue;
+    const row = build(line.trim().split(/\s+/), head.columns);
+    if (row) rows.push(row);
+    else errors.push(`${source}: unparsable row ${JSON.stringify(line.slice(0, 80))}`);
+  }
+  return { rows, errors };
+}
+
+/** Parse /proc/sysvipc/shm (columns located by header, so older kernels' layouts work). */
+export function parseSysvShm(lines: readonly string[]): TTableParse<TSysvShmRow> {
+  const required = ["key", "shmid", "perms", "size", "cpid", "lpid", "nattch", "uid"];
+  return parseTable(lines, "/proc/sysvipc/shm", required, (cells, columns) => {
+    const keyText = pick(cells, columns, "key");
+    const key = keyText === undefined ? null : normalizeShmKey(keyText);
+    const shmid = pickInt(cells, columns, "shmid");
+    const size = pickInt(cells, columns, "size");
+    const cpid = pickInt(cells, columns, "cpid");
+    const lpid = pickInt(cells, columns, "lpid");
+    const nattch = pickInt(cells, columns, "nattch");
+    const uid = pickInt(cells, columns, "uid");
+    if (
+      key === null ||
+      shmid === null ||
+      size === null ||
+      cpid === null ||
+      lpid === null ||
+      nattch === null ||
+      uid === null
+    ) {
+      return null;
+    }
+    return {
+      key,
+      shmid,
+      perms: pick(cells, columns, "perms") ?? "",
+      size,
+      cpid,
+      lpid,
+      nattch,
+      uid,
+      gid: pickInt(cells, columns, "gid") ?? -1,
+      cuid: pickInt(cells, columns, "cuid") ?? -1,
+      ctime: pickInt(cells, columns, "ctime") ?? 0,
+    };
+  });
+}
+
+/** Parse /proc/sysvipc/sem. */
+export function parseSysvSem(lines: readonly string[]): TTableParse<TSysvSemRow> {
+  const required = ["key", "semid", "perms", "nsems", "uid"];
+  return parseTable(lines, "/proc/sysvipc/sem", required, (cells, columns) => {
+    const keyText = pick(cells, columns, "key");
+    const key = keyText === undefined ? null : normalizeShmKey(keyText);
+    const semid = pickInt(cells, columns, "semid");
+    const nsems = pickInt(cells, columns, "nsems");
+    const uid = pickInt(cells, columns, "uid");
+    if (key === null || semid === null || nsems === null || uid === null) return null;
+    return {
+      key,
+      semid,
+      perms: pick(cells, columns, "perms") ?? "",
+      nsems,
+      uid,
+      gid: pickInt(cells, columns, "gid") ?? -1,
+      cuid: pickInt(cells, columns, "cuid") ?? -1,
+      otime: pickInt(cells, columns, "otime") ?? 0,
+      ctime: pickInt(cells, columns, "ctime") ?? 0,
+    };
+  });
+}
+
+export type TSemaphoreValue = {
+  semnum: number;
+  value: number;
+  ncount: number;
+  zcount: number;
+  /** sempid: PID of the last process that changed this semaphore (SETVAL or semop). */
+  pid: number;
+};
+
+export type TIpcsSemInfo = {
+  semid: number | null;
+  uid: number | null;
+  nsems: number | null;
+  semaphores: TSemaphoreValue[];
+  errors: string[];
+};
+
+/**
+ * Parse `ipcs -s -i SEMID` from util-linux under LC_ALL=C:
+ * a `Semaphore Array semid=N` block, `uid=…`, `nsems = N`, then a
+ * `semnum value ncount zcount pid` table.
+ */
+export function parseIpcsSemInfo(text: string): TIpcsSemInfo {
+  const result: TIpcsSemInfo = { semid: null, uid: null, nsems: null, semaphores: [], errors: [] };
+  const lines = text.split("\n");
+  let inTable = false;
+  for (const line of lines) {
+    const trimmed = line.trim();
+    const semid = /semid=(\d+)/.exec(trimmed);
+    if (semid?.[1] !== undefined && result.semid === null) result.semid = Number(semid[1]);
+    const uid = /^uid=(\d+)/.exec(trimmed);
+    if (uid?.[1] !== undefined) result.uid = Number(uid[1]);
+    const nsems = /^nsems\s*=\s*(\d+)/.exec(trimmed);
+    if (nsems?.[1] !== undefined) result.nsems = Number(nsems[1]);
+    if (/^semnum\s+value\s+ncount\s+zcount\s+pid\b/.test(trimmed)) {
+      inTable = true;
+      continue;
+    }
+    if (!inTable || trimmed === "") continue;
+    const cells = trimmed.split(/\s+/);
+    if (cells.length === 5 && cells.every((c) => /^\d+$/.test(c))) {
+      const [semnum, value, ncount, zcount, pid] = cells.map(Number);
+      if (
+        semnum !== undefined &&
+        value !== undefined &&
+        ncount !== undefined &&
+        zcount !== undefined &&
+        pid !== undefined
+      ) {
+        result.semaphores.push({ semnum, value, ncount, zcount, pid });
+      }
+    } else {
+      result.errors.push(
+        `unexpected line in semaphore table: ${JSON.stringify(trimmed.slice(0, 80))}`,
+      );
+    }
+  }
+  if (!inTable) {
+    const first = lines.find((l) => l.trim() !== "")?.trim() ?? "(no output)";
+    result.errors.push(`no semaphore table: ${first.slice(0, 120)}`);
+  }
+  return result;
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { ShellValueError } from "../shell/quote.ts";
+import { scanShellForStateChanges } from "../shell/scan-read-only.ts";
+import { PROBE_MARKER, PROBE_VERSION, buildProbeScript } from "./probe-script.ts";
+
+const PARAMS = [
+  { pgdata: "/var/lib/postgresql/15/main" },
+  {
+    pgdata: "/srv/pg data/main",
+    pgBin: "/usr/lib/postgresql/15/bin",
+    logFile: "/var/log/postgresql/postgresql-15-main.log",
+  },
+  { pgdata: "/données/pg", pgBin: "/opt/pg-18/bin" },
+];
+
+describe("buildProbeScript", () => {
+  it.each(PARAMS)("is read-only for %j: the denylist scan finds nothing", (params) => {
+    expect(scanShellForStateChanges(buildProbeScript(params))).toEqual([]);
+  });
+
+  it("interpolates only single-quoted, validated values; the body is constant", () => {
+    const a = buildProbeScript({ pgdata: "/a" });
+    const b = buildProbeScript({ pgdata: "/srv/pg data/main", pgBin: "/b", logFile: "/c.log" });
+    expect(a).toContain("PGR_PGDATA='/a'\nPGR_PGBIN=''\nPGR_LOGFILE=''\n");
+    expect(b).toContain("PGR_PGDATA='/srv/pg data/main'\nPGR_PGBIN='/b'\nPGR_LOGFILE='/c.log'\n");
+    const body = (script: string): string =>
+      script.slice(script.indexOf(`PGR_VERSION=${PROBE_VERSION}`));
+    expect(body(a)).toBe(body(b));
+  });
+
+  it.each([
+    [{ pgdata: "relative" }, "pgdata: is not an absolute path"],
+    [{ pgdata: "/x'; kill -9 1; echo '" }, "pgdata: contains characters outside"],
+    [{ pgdata: "/x$(reboot)" }, "pgdata: contains characters outside"],
+    [{ pgdata: "/x\nkill 1" }, "pgdata: contains a line break"],
+    [{ pgdata: "/x", pgBin: "bin" }, "pgBin: is not an absolute path"],
+    [{ pgdata: "/x", logFile: "/a/../../etc/shadow" }, "logFile: contains a '.' or '..' segment"],
+  ])("refuses %j", (params, message) => {
+    expect(() => buildProbeScript(params)).toThrow(ShellValueError);
+    expect(() => buildProbeScript(params)).toThrow(message);
+  });
+
+  it("is POSIX sh: none of bash's extensions", () => {
+    const script = buildProbeScript({ pgdata: "/x" });
+    for (const bashism of [
+      "[[",
+      "$'",
+      "<<<",
+      "local ",
+      "function ",
+      "declare ",
+      "pipefail",
+      "${!",
+      "=~",
+    ]) {
+      expect(script, bashism).not.toContain(bashism);
+    }
+  });
+
+  it("defines everything in a function and runs it with stdin from /dev/null", () => {
+    const script = buildProbeScript({ pgdata: "/x" });
+    // sh -s reads the script from stdin: no command may consume it, and a truncated delivery runs nothing.
+    expect(script.trimEnd().split("\n").at(-1)).toBe("pgr_main </dev/null");
+  });
+
+  it("forces the C locale and writes versioned markers", () => {
+    const script = buildProbeScript({ pgdata: "/x" });
+    expect(script).toContain("LC_ALL=C");
+    expect(script).toContain(`PGR_VERSION=${PROBE_VERSION}`);
+    expect(script).toContain("printf '%sbegin v=%s\\n'");
+    expect(PROBE_MARKER).toBe("@@pgrescue:");
+  });
+
+  it("bounds every slow or large read", () => {
+    const script = buildProbeScript({ pgdata: "/x" });
+    expect(script).toContain("-t 3");
+    expect(script).toMatch(/timeout \d+ "\$@"/);
+    expect(script).toContain("head -c 4096");
+    expect(script).toContain("tail -c 16384");
+    expect(script).toContain("tail -n 50");
+  });
+
+  it("never prints pg_controldata's mock authentication nonce", () => {
+    expect(buildProbeScript({ pgdata: "/x" })).toContain("!/^Mock authentication nonce/");
+  });
+});

@@ -1,0 +1,31 @@
+// Public API of @pgrescue/lab: real lab hosts (namespaces, tini, sshd) with real PostgreSQL instances and scenarios that break them.
+export type {
+  HostDevShmFile,
+  HostPidFile,
+  HostProcess,
+  HostSem,
+  HostShm,
+  HostState,
+  LabExecOptions,
+  LabExecResult,
+  LabHost,
+  LabHostSummary,
+  LabInstance,
+  LabLogin,
+  LabLogins,
+  LabMode,
+  LabSemaphoreSet,
+  LabShmSegment,
+  LabSsh,
+  Scenario,
+  ScenarioState,
+  SemaphoreKind,
+} from "./types.ts";
+export { SCENARIOS } from "./types.ts";
+export { attachLabHost, detectMode, LabHostError, listLabHosts, startLabHost, stopLabHost, type StartLabHostOptions } from "./lab-host.ts";
+export { diffHostStates, type DiffOptions } from "./capture.ts";
+export { LabInstanceError } from "./instances.ts";
+export { PG_SEMA_MAGIC, PG_SEMAS_PER_SET, ScenarioError } from "./scenarios.ts";
+export { LabSetupError } from "./pg-binaries.ts";
+export { LabCommandError, LabTimeoutError } from "./run.ts";
+export { defaultBaseDir } from "./env.ts";

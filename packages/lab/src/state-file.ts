@@ -1,0 +1,85 @@
+// The JSON state file of a lab host (<dir>/state.json): lets another process list, attach to and stop it.
+import { readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+
+const LoginRecord = z.object({
+  username: z.string(),
+  privateKeyPath: z.string(),
+  passphrase: z.string().optional(),
+  password: z.string().optional(),
+});
+
+const UserRecord = z.object({ name: z.string(), uid: z.number().int(), gid: z.number().int(), home: z.string() });
+
+const ProcessRef = z.object({ pid: z.number().int(), startTime: z.number().int(), note: z.string() });
+
+export const InstanceRecordSchema = z.object({
+  name: z.string(),
+  major: z.union([z.literal(15), z.literal(18)]),
+  pgdata: z.string(),
+  binDir: z.string(),
+  port: z.number().int(),
+  socketDir: z.string(),
+  logFile: z.string(),
+  osUser: z.string(),
+  /** What the last scenario left that is not a process of the instance itself: undone before the next one. */
+  artifacts: z.object({ processes: z.array(ProcessRef), semIds: z.array(z.number().int()) }),
+  lastScenario: z.string().nullable(),
+});
+
+export type InstanceRecord = z.infer<typeof InstanceRecordSchema>;
+export type ProcessRef = z.infer<typeof ProcessRef>;
+
+export const LabStateSchema = z.object({
+  version: z.literal(1),
+  name: z.string(),
+  dir: z.string(),
+  mode: z.enum(["root", "userns", "plain"]),
+  hostname: z.string(),
+  initPid: z.number().int(),
+  initStartTime: z.number().int(),
+  pidNamespace: z.string().nullable(),
+  ownerPid: z.number().int(),
+  ownerStartTime: z.number().int().nullable(),
+  detached: z.boolean(),
+  startedAt: z.string(),
+  ssh: z.object({
+    host: z.literal("127.0.0.1"),
+    port: z.number().int(),
+    hostKeyFingerprint: z.string(),
+    hostPublicKey: z.string(),
+    knownHostsLine: z.string(),
+    knownHostsFile: z.string(),
+    configFile: z.string(),
+    logFile: z.string(),
+  }),
+  logins: z.object({ postgres: LoginRecord, admin: LoginRecord, postgresRsa: LoginRecord, app: LoginRecord }),
+  users: z.object({ postgres: UserRecord, admin: UserRecord, app: UserRecord }),
+  instances: z.array(InstanceRecordSchema),
+});
+
+export type LabState = z.infer<typeof LabStateSchema>;
+
+export function stateFilePath(dir: string): string {
+  return path.join(dir, "state.json");
+}
+
+export async function readLabState(dir: string): Promise<LabState | null> {
+  let text: string;
+  try {
+    text = await readFile(stateFilePath(dir), "utf8");
+  } catch {
+    return null;
+  }
+  const parsed = LabStateSchema.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : null;
+}
+
+/** Written atomically (temp file + rename), readable by its owner only: it holds the lab's passwords. */
+export async function writeLabState(state: LabState): Promise<void> {
+  const file = stateFilePath(state.dir);
+  const temp = `${file}.${String(process.pid)}.tmp`;
+  await writeFile(temp, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
+  await rename(temp, file);
+}

@@ -1,0 +1,88 @@
+// Output handling for one command: byte caps, incremental UTF-8 decoding, and removal of the wrapper's start marker.
+import { StringDecoder } from "node:string_decoder";
+import { findStartMarker, type StartMarker } from "./wrap-command.ts";
+import type { OutputChunk } from "./types.ts";
+
+export type OutputCollector = {
+  push: (chunk: Buffer) => void;
+  text: () => string;
+  readonly truncated: boolean;
+  readonly bytes: number;
+};
+
+/** Keeps at most `maxBytes`; later bytes are counted and dropped, never buffered. */
+export function createOutputCollector(maxBytes: number): OutputCollector {
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let bytes = 0;
+  return {
+    push(chunk) {
+      bytes += chunk.length;
+      const room = maxBytes - keptBytes;
+      if (room <= 0) return;
+      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+      kept.push(part);
+      keptBytes += part.length;
+    },
+    text: () => Buffer.concat(kept).toString("utf8"),
+    get truncated() {
+      return bytes > keptBytes;
+    },
+    get bytes() {
+      return bytes;
+    },
+  };
+}
+
+/** Forwards chunks to a callback with text decoded across chunk boundaries. */
+export function createChunkForwarder(
+  callback: ((chunk: OutputChunk) => void) | undefined,
+): (data: Buffer) => void {
+  if (callback === undefined) return () => undefined;
+  const decoder = new StringDecoder("utf8");
+  return (data) => {
+    callback({ data, text: decoder.write(data) });
+  };
+}
+
+/** Marker search gives up after this many bytes of stderr (login-shell noise before it is passed through). */
+const markerSearchLimit = 16 * 1024;
+
+export type MarkerFilter = { push: (chunk: Buffer) => void; end: () => void };
+
+/**
+ * Holds stderr back until the wrapper's start marker is seen, reports it, and passes everything else on,
+ * so callers never see the marker. If it never comes (sudo refused, shell missing), stderr passes unchanged.
+ */
+export function createMarkerFilter(
+  nonce: string,
+  emit: (chunk: Buffer) => void,
+  onMarker: (marker: StartMarker) => void,
+): MarkerFilter {
+  let pending: Buffer | undefined = Buffer.alloc(0);
+  const flush = (): void => {
+    if (pending !== undefined && pending.length > 0) emit(pending);
+    pending = undefined;
+  };
+  return {
+    push(chunk) {
+      if (pending === undefined) {
+        emit(chunk);
+        return;
+      }
+      pending = Buffer.concat([pending, chunk]);
+      const found = findStartMarker(pending.toString("latin1"), nonce);
+      if (found !== undefined) {
+        const before = pending.subarray(0, found.start);
+        const after = pending.subarray(found.end);
+        pending = undefined;
+        if (before.length > 0) emit(before);
+        onMarker(found.marker);
+        if (after.length > 0) emit(after);
+      } else if (pending.length > markerSearchLimit) {
+        flush();
+      }
+    },
+    end: flush,
+  };
+}
