@@ -15,3 +15,4 @@ export * from "./diagnosis/identify.ts";
 export * from "./diagnosis/verdict.ts";
 export * from "./diagnosis/diagnose.ts";
 export * from "./diagnosis/material-facts.ts";
+export * from "./diagnosis/format-report.ts";

@@ -524,6 +524,8 @@ async function openHandle(initial: LabState, baseDirOption: string | undefined):
       hostPublicKey: initial.ssh.hostPublicKey,
       knownHostsLine: initial.ssh.knownHostsLine,
       knownHostsFile: initial.ssh.knownHostsFile,
+      configFile: initial.ssh.configFile,
+      pidFile: path.join(dir, "run", "sshd.pid"),
     },
     logins,
     exec: context.exec,

@@ -33,6 +33,9 @@ export type LabSsh = {
   knownHostsLine: string;
   /** A file holding knownHostsLine, for `ssh -o UserKnownHostsFile=…`. */
   knownHostsFile: string;
+  /** sshd_config of the host's sshd; tests may edit it and send SIGHUP to the PID in pidFile (inside the host). */
+  configFile: string;
+  pidFile: string;
 };
 
 export type LabInstance = {

@@ -125,7 +125,7 @@ describe("logins", () => {
       expect(await whoami(target)).toBe("postgres");
     });
 
-    it("uses the pool's default agent socket (SSH_AUTH_SOCK) when none is given", async () => {
+    it("uses the pool's agent socket when the target names none", async () => {
       const pool = createSshPool({ agentSocket: agent.socket });
       try {
         const result = await pool.run(

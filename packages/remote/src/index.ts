@@ -62,3 +62,10 @@ export {
   type Endpoint,
   type PartialOutput,
 } from "./errors.ts";
+export {
+  diagnoseOverSsh,
+  DIAGNOSIS_TIMEOUT_MS,
+  type TDiagnosisRun,
+  type TDiagnosisTimings,
+  type TDiagnosisOptions,
+} from "./diagnose.ts";

@@ -18,7 +18,7 @@ export type SshPoolOptions = {
   defaultTimeoutMs?: number;
   /** Per stream and command. */
   maxOutputBytes?: number;
-  /** Agent socket for `{ kind: "agent" }` without a socket; defaults to SSH_AUTH_SOCK. */
+  /** Agent socket for `{ kind: "agent" }` without a socket; the app's env.ts passes SSH_AUTH_SOCK here. */
   agentSocket?: string;
   /** ssh2 protocol debug lines, for diagnosis and tests (ssh2 1.17 does not put credentials in them; still keep them out of shared logs). */
   debug?: (message: string) => void;
@@ -74,7 +74,7 @@ export function createSshPool(options: SshPoolOptions = {}): SshPool {
     connectTimeoutMs: settings.connectTimeoutMs,
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
     keepaliveIntervalMs: settings.keepaliveIntervalMs,
-    agentSocket: options.agentSocket ?? readAgentSocketFromEnvironment(),
+    agentSocket: options.agentSocket,
     debug: options.debug,
   };
   const entries = new Map<string, Entry>();
@@ -231,11 +231,6 @@ export function computeTargetKey(target: SshTarget): string {
     .update(JSON.stringify([secret, target.hostKey]))
     .digest("base64");
   return `${target.username}@${target.host.toLowerCase()}:${target.port}#${digest}`;
-}
-
-/** The single place this package reads the environment: the conventional agent socket variable. */
-function readAgentSocketFromEnvironment(): string | undefined {
-  return process.env.SSH_AUTH_SOCK;
 }
 
 function validateLimit(field: string, value: number): number {

@@ -43,24 +43,42 @@ export type KillSpec = { pgid: number; startTime: string; become?: string };
 export const killScriptExit = { gone: 0, stillAlive: 4 } as const;
 
 /**
- * SIGKILLs a recorded process group, then waits up to ~3 s until no live (non-zombie) process remains in it.
- * The group's number cannot be reused while any member lives, so if its leader PID now shows another
- * start time the group is already gone and nothing is signalled.
+ * SIGKILLs a recorded process group and every descendant of it — also those that left the group, as
+ * coreutils `timeout` does (it puts itself and its command into a group of their own) — then waits up
+ * to ~3 s until none of them is alive (zombies excepted). Descendants are collected before the first
+ * signal (killing a parent re-parents its children) and each is remembered with its start time, so a
+ * PID reused meanwhile is never signalled. The group's number cannot be reused while any member lives,
+ * so if its leader PID now shows another start time the group is already gone and nothing is signalled.
  */
 export function buildKillCommand(spec: KillSpec): string {
   const pgid = validatePositiveInteger("process group id", spec.pgid);
   if (!/^[0-9]{1,20}$/.test(spec.startTime))
     throw new InvalidTargetError("start time", `"${spec.startTime}" is not a number`);
   const script = [
-    `g=${pgid}; t=${spec.startTime}; n=0`,
+    `g=${pgid}; t=${spec.startTime}; n=0; tree=""`,
     `if read -r s 2>/dev/null </proc/$g/stat; then s=\${s##*) }; set -- $s; if [ "\${20}" != "$t" ]; then exit ${killScriptExit.gone}; fi; fi`,
     "while :; do",
+    // Fixpoint over /proc: members of the group, then children of anything collected ($2 ppid, $3 pgrp, ${20} start time).
+    "  changed=1; passes=0",
+    "  while [ $changed = 1 ] && [ $passes -lt 8 ]; do",
+    "    changed=0; passes=$((passes+1))",
+    "    for f in /proc/[0-9]*/stat; do",
+    '      read -r s 2>/dev/null <"$f" || continue',
+    "      p=${f#/proc/}; p=${p%/stat}",
+    '      case " $tree " in *" $p:"*) continue ;; esac',
+    "      s=${s##*) }; set -- $s",
+    '      if [ "$3" = "$g" ]; then tree="$tree $p:${20}"; changed=1; continue; fi',
+    '      case " $tree " in *" $2:"*) tree="$tree $p:${20}"; changed=1 ;; esac',
+    "    done",
+    "  done",
     "  kill -s KILL -- -$g 2>/dev/null",
     "  live=0",
-    "  for f in /proc/[0-9]*/stat; do",
-    '    read -r s 2>/dev/null <"$f" || continue',
+    "  for e in $tree; do",
+    "    p=${e%%:*}",
+    '    read -r s 2>/dev/null <"/proc/$p/stat" || continue',
     "    s=${s##*) }; set -- $s",
-    '    if [ "$3" = "$g" ] && [ "$1" != Z ]; then live=1; break; fi',
+    '    if [ "${20}" != "${e#*:}" ] || [ "$1" = Z ]; then continue; fi',
+    "    kill -s KILL $p 2>/dev/null; live=1",
     "  done",
     `  if [ $live = 0 ]; then exit ${killScriptExit.gone}; fi`,
     `  n=$((n+1)); if [ $n -ge 30 ]; then exit ${killScriptExit.stillAlive}; fi`,

@@ -5,8 +5,9 @@ import {
   loadFixture,
   type TProbeFixture,
 } from "../__fixtures__/probe-fixtures.ts";
+import { expectSnapshotMatchesLab, LAB_EXPECTATIONS } from "../testing/lab-expectations.ts";
 import { diagnose } from "./diagnose.ts";
-import { ZSnapshot, type TRung, type TSnapshot, type TVerdictCode } from "./snapshot-schema.ts";
+import { ZSnapshot, type TSnapshot } from "./snapshot-schema.ts";
 
 function run(fixture: TProbeFixture): TSnapshot {
   return diagnose(fixture.text, { pgdata: fixture.meta.pgdata });
@@ -15,24 +16,6 @@ function run(fixture: TProbeFixture): TSnapshot {
 function byName(name: string): TSnapshot {
   return run(loadFixture(name));
 }
-
-const sorted = (values: readonly number[]): number[] => [...values].sort((a, b) => a - b);
-const pidsOf = (items: readonly { pid: number }[]): number[] => sorted(items.map((i) => i.pid));
-
-// What a DBA concludes for each lab scenario (packages/lab breaks the instance; its own reading of the
-// host, independent of core, is in the fixture's meta.scenario).
-const LAB_EXPECTATIONS: Record<string, { verdict: TVerdictCode; rung: TRung | null }> = {
-  healthy: { verdict: "healthy", rung: null },
-  "stopped-clean": { verdict: "stopped-clean", rung: 4 },
-  zombies: { verdict: "zombies-unreaped", rung: 0 },
-  "zombies-env-de": { verdict: "zombies-unreaped", rung: 0 },
-  "orphan-attached": { verdict: "orphans-attached", rung: 3 },
-  "stale-pidfile": { verdict: "stale-pidfile", rung: 4 },
-  "pid-reused": { verdict: "pid-reused", rung: 4 },
-  "two-instances": { verdict: "healthy", rung: null },
-  "two-instances-twin": { verdict: "healthy", rung: null },
-  "legacy-semaphores": { verdict: "semaphores-leftover", rung: 4 },
-};
 
 const labFixtures = [...PROBE_FIXTURES.values()].filter((f) => f.meta.scenario !== null);
 
@@ -50,7 +33,6 @@ describe("diagnose on real lab captures, checked against the lab's own reading o
     const lab = fixture.meta.scenario;
     if (lab === null) throw new Error("lab fixture without scenario");
     const isTwin = name.startsWith("two-instances-twin");
-    const expectedPostmaster = isTwin ? (lab.twin?.postmasterPid ?? null) : lab.postmasterPid;
 
     it("gives the verdict and rung a DBA would", () => {
       const expected = LAB_EXPECTATIONS[name.replace(/\.pg\d+$/, "")];
@@ -61,75 +43,8 @@ describe("diagnose on real lab captures, checked against the lab's own reading o
       expect(snapshot.recommendation.reason).not.toBe("");
     });
 
-    it("reads postmaster.pid and judges the postmaster like the lab", () => {
-      expect(snapshot.pidFile.pid).toBe(isTwin ? lab.twin?.postmasterPid : lab.pidFilePid);
-      expect(snapshot.postmaster.genuine ? snapshot.postmaster.pid : null).toBe(expectedPostmaster);
-      if (snapshot.postmaster.genuine) {
-        expect(snapshot.postmaster.checks.map((c) => c.name)).toEqual([
-          "exists",
-          "executable",
-          "cwd",
-          "start time",
-          "owner",
-        ]);
-      }
-    });
-
-    it("finds exactly the lab's zombies, orphans and stopped processes", () => {
-      if (isTwin) {
-        expect(snapshot.zombies).toEqual([]);
-        expect(snapshot.members.filter((m) => m.orphan)).toEqual([]);
-        return;
-      }
-      expect(pidsOf(snapshot.zombies)).toEqual(sorted(lab.zombiePids));
-      expect(snapshot.zombies.every((z) => z.parentIsPostmaster)).toBe(true);
-      expect(pidsOf(snapshot.members.filter((m) => m.orphan))).toEqual(sorted(lab.orphanPids));
-      expect(pidsOf(snapshot.members.filter((m) => m.state === "T"))).toEqual(
-        sorted(lab.stoppedPids),
-      );
-    });
-
-    it("never counts an unrelated process or the other instance as a member", () => {
-      const members = new Set(snapshot.members.map((m) => m.pid));
-      for (const pid of lab.unrelatedPids) expect(members.has(pid)).toBe(false);
-      const other = isTwin ? lab.postmasterPid : (lab.twin?.postmasterPid ?? null);
-      if (other !== null) {
-        expect(members.has(other)).toBe(false);
-        expect(snapshot.foreignProcesses.map((p) => p.pid)).toContain(other);
-      }
-      for (const member of snapshot.members) {
-        expect(member.cwd).toBe(snapshot.instance.pgdataReal);
-        expect(member.uid).toBe(snapshot.instance.ownerUid);
-      }
-    });
-
-    it("marks only the instance's own segment as ours", () => {
-      const ours = snapshot.ipc.shm.filter((s) => s.ours);
-      const labShm = isTwin ? null : lab.shm;
-      if (isTwin) {
-        expect(ours).toHaveLength(1);
-        expect(ours[0]?.shmid).not.toBe(lab.shm?.shmid);
-        return;
-      }
-      expect(ours.map((s) => ({ shmid: s.shmid, key: s.key, nattch: s.nattch }))).toEqual(
-        labShm === null ? [] : [{ shmid: labShm.shmid, key: labShm.key, nattch: labShm.nattch }],
-      );
-      for (const segment of ours) expect(segment.attachedPids).toHaveLength(segment.nattch);
-    });
-
-    it("classifies every semaphore set as the lab planned it", () => {
-      for (const set of lab.semaphores) {
-        const found = snapshot.ipc.sem.find((s) => s.semid === set.semid);
-        expect(found, `semid ${String(set.semid)} (${set.kind})`).toBeDefined();
-        expect(found?.ours, `${set.kind}: ${found?.reason ?? ""}`).toBe(set.ours);
-        if (found?.magic537 === true) {
-          expect(found.creatorPid).toBe(set.creatorPid);
-          expect(found.creatorAlive).toBe(set.creatorAlive);
-        }
-      }
-      expect(snapshot.ipc.sem.filter((s) => s.ours).length).toBe(
-        lab.semaphores.filter((s) => s.ours).length,
-      );
+    it("agrees with the lab on the postmaster, zombies, orphans, members and IPC ownership", () => {
+      expectSnapshotMatchesLab(snapshot, lab, { isTwin });
     });
 
     it("is a valid, JSON-serializable Snapshot", () => {

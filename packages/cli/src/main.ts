@@ -1,0 +1,60 @@
+// pgrescue CLI entry: dispatches subcommands, prints their result, maps errors to exit code 2.
+import { RemoteError } from "@pgrescue/remote";
+import { DIAGNOSE_USAGE, isUsageProblem, runDiagnoseCommand } from "./diagnose-command.ts";
+import { readCliEnv, type TCliEnv } from "./env.ts";
+import { EXIT, type TCommandResult } from "./exit.ts";
+
+const USAGE = `Usage: pgrescue <command> [options]
+
+Commands:
+  diagnose   read-only diagnosis of one instance over SSH (no server needed)
+
+Run \`pgrescue <command> --help\` for a command's options.
+
+${DIAGNOSE_USAGE}`;
+
+export async function runCli(argv: string[], env?: TCliEnv): Promise<TCommandResult> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "diagnose":
+        return await runDiagnoseCommand(rest, env ?? readCliEnv());
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        return { exitCode: command === undefined ? EXIT.usage : EXIT.ok, stdout: `${USAGE}\n` };
+      default:
+        return {
+          exitCode: EXIT.usage,
+          stdout: "",
+          stderr: `pgrescue: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`,
+        };
+    }
+  } catch (error) {
+    return { exitCode: EXIT.usage, stdout: "", stderr: `pgrescue: ${describeError(error)}\n` };
+  }
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof RemoteError) return `${error.code}: ${error.message}`;
+  if (isUsageProblem(error)) return error instanceof Error ? error.message : String(error);
+  // parseArgs reports unknown or malformed options with a TypeError carrying an ERR_PARSE_ARGS_* code.
+  if (
+    error instanceof Error &&
+    "code" in error &&
+    String(error.code).startsWith("ERR_PARSE_ARGS")
+  ) {
+    return error.message;
+  }
+  return error instanceof Error
+    ? `unexpected error: ${error.stack ?? error.message}`
+    : String(error);
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ""}`) {
+  const result = await runCli(process.argv.slice(2));
+  process.stdout.write(result.stdout);
+  if (result.stderr !== undefined) process.stderr.write(result.stderr);
+  process.exitCode = result.exitCode;
+}
