@@ -2,7 +2,7 @@
 // restart, migrations applied once, every model written and read back, and an external
 // PostgreSQL (Debian's PostgreSQL 15, started by this test) through DATABASE_URL.
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +13,9 @@ import { openStore, type Store } from "./store.ts";
 import type { Db } from "./client.ts";
 
 import { migrationsDir } from "./testing.ts";
+
+/** Every migration in the repository, in the order the runner applies them. */
+const ALL_MIGRATIONS = readdirSync(migrationsDir).filter((name) => /^\d{14}_/.test(name)).sort();
 const PG15 = "/usr/lib/postgresql/15/bin";
 
 async function writeEveryModel(db: Db) {
@@ -40,11 +43,15 @@ async function writeEveryModel(db: Db) {
       rationale: "r", destroys: "d", expected: "e", futility: null, status: "RUNNING", plannedFromId: snapshot.id,
       snapshotHash: "h", requestedById: user.id, approvedById: user.id, approvedAt: new Date(), approvalExpiresAt: new Date(),
       confirmation: "main", evidence: { wchan: "do_signal_stop" }, startedAt: new Date(), resultSnapshotId: snapshot.id,
+      displayCommands: ["kill -KILL 42"], plan: { rung: 3, targets: [{ pid: 42, startTicks: 1234 }] }, confirmationRequired: "main",
+      result: { actions: [{ kind: "kill", pid: 42 }] },
     },
   });
+  const token = await db.apiToken.create({ data: { userId: user.id, name: "cli", tokenHash: `sha-${String(Date.now())}`, prefix: "pgr_ab12" } });
+  await db.setting.upsert({ where: { key: "approvalPolicy" }, create: { key: "approvalPolicy", value: { fourEyesRungs: [2, 3] } }, update: { value: { fourEyesRungs: [2, 3] } } });
   await db.stepOutput.create({ data: { stepId: step.id, seq: 1, stream: "STDOUT", data: "killed 42\n" } });
   await db.auditEvent.create({ data: { actorId: user.id, actorLabel: user.email, action: "step.run", targetType: "Step", targetId: step.id, incidentId: incident.id, details: { rung: 3 }, ip: "127.0.0.1" } });
-  return { user, credential, host, instance, incident, snapshot, step };
+  return { user, credential, host, instance, incident, snapshot, step, token };
 }
 
 async function expectEveryModelReadBack(db: Db, written: Awaited<ReturnType<typeof writeEveryModel>>) {
@@ -67,6 +74,13 @@ async function expectEveryModelReadBack(db: Db, written: Awaited<ReturnType<type
   expect(step.incident.auditEvents[0]?.details).toEqual({ rung: 3 });
   expect(step.incident.snapshots).toHaveLength(1);
   expect(step.status).toBe("RUNNING");
+  expect(step.displayCommands).toEqual(["kill -KILL 42"]);
+  expect(step.plan).toEqual({ rung: 3, targets: [{ pid: 42, startTicks: 1234 }] });
+  expect(step.result).toEqual({ actions: [{ kind: "kill", pid: 42 }] });
+  expect(step.confirmationRequired).toBe("main");
+  const token = await db.apiToken.findUniqueOrThrow({ where: { id: written.token.id }, include: { user: true } });
+  expect(token.user.email).toBe(written.user.email);
+  expect((await db.setting.findUniqueOrThrow({ where: { key: "approvalPolicy" } })).value).toEqual({ fourEyesRungs: [2, 3] });
 }
 
 describe("embedded store", () => {
@@ -80,9 +94,9 @@ describe("embedded store", () => {
   it("comes up from an empty data dir, applies migrations, and stores every model", async () => {
     store = await openStore({ dataDir, migrationsDir });
     expect(store.embedded).toBe(true);
-    expect(store.migrations.applied).toEqual(["20261123200000_init"]);
+    expect(store.migrations.applied).toEqual(ALL_MIGRATIONS);
     const health = await checkStoreHealth(store.db, migrationsDir);
-    expect(health).toMatchObject({ reachable: true, migrations: { applied: 1, pending: [] } });
+    expect(health).toMatchObject({ reachable: true, migrations: { applied: ALL_MIGRATIONS.length, pending: [] } });
     expect(health.serverVersion).toMatch(/^18\./);
     const written = await writeEveryModel(store.db);
     await expectEveryModelReadBack(store.db, written);
@@ -90,7 +104,7 @@ describe("embedded store", () => {
     store = undefined;
 
     store = await openStore({ dataDir, migrationsDir });
-    expect(store.migrations).toEqual({ applied: [], alreadyApplied: ["20261123200000_init"] });
+    expect(store.migrations).toEqual({ applied: [], alreadyApplied: ALL_MIGRATIONS });
     await expectEveryModelReadBack(store.db, written);
   });
 
@@ -144,7 +158,7 @@ describe("external store through DATABASE_URL", () => {
     const store = await openStore({ databaseUrl: url, dataDir: path.join(dir, "unused"), migrationsDir });
     try {
       expect(store.embedded).toBe(false);
-      expect(store.migrations.applied).toEqual(["20261123200000_init"]);
+      expect(store.migrations.applied).toEqual(ALL_MIGRATIONS);
       const health = await checkStoreHealth(store.db, migrationsDir);
       expect(health.serverVersion).toMatch(/^15\./);
       await expectEveryModelReadBack(store.db, await writeEveryModel(store.db));
@@ -152,6 +166,6 @@ describe("external store through DATABASE_URL", () => {
       await store.close();
     }
     const again = await applyMigrations(url, migrationsDir);
-    expect(again).toEqual({ applied: [], alreadyApplied: ["20261123200000_init"] });
+    expect(again).toEqual({ applied: [], alreadyApplied: ALL_MIGRATIONS });
   });
 });
