@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { bootstrapFirstAdmin, markInterruptedSteps } from "@pgrescue/api/startup";
 import { openStore } from "@pgrescue/db/store";
 import { readLauncherEnv } from "../src/env.ts";
 
@@ -16,7 +17,14 @@ const stampFile = path.join(appDir, ".next/pgrescue-source-hash");
 const nextBin = path.join(appDir, "node_modules/next/dist/bin/next");
 
 /** Source trees whose change requires a new production build. */
-const SOURCE_ROOTS = ["apps/web/src", "apps/web/next.config.ts", "apps/web/package.json", "packages", "prisma/schema.prisma", "pnpm-lock.yaml"];
+const SOURCE_ROOTS = [
+  "apps/web/src",
+  "apps/web/next.config.ts",
+  "apps/web/package.json",
+  "packages",
+  "prisma/schema.prisma",
+  "pnpm-lock.yaml",
+];
 const SKIP = new Set(["node_modules", ".next", "generated", "__fixtures__", ".turbo"]);
 
 function hashSources(): string {
@@ -36,9 +44,10 @@ function hashSources(): string {
 
 function buildIfNeeded(): void {
   const current = hashSources();
-  const built = existsSync(path.join(appDir, ".next/BUILD_ID")) && existsSync(stampFile)
-    ? readFileSync(stampFile, "utf8").trim()
-    : "";
+  const built =
+    existsSync(path.join(appDir, ".next/BUILD_ID")) && existsSync(stampFile)
+      ? readFileSync(stampFile, "utf8").trim()
+      : "";
   if (built === current) return;
   console.log("pgrescue: building the console (sources changed since the last build)…");
   const result = spawnSync(process.execPath, [nextBin, "build"], {
@@ -73,20 +82,41 @@ async function main(): Promise<void> {
   if (store.migrations.applied.length > 0) {
     console.log(`pgrescue: applied migrations: ${store.migrations.applied.join(", ")}`);
   }
+  const interrupted = await markInterruptedSteps(store.db);
+  if (interrupted > 0) {
+    console.log(
+      `pgrescue: ${String(interrupted)} step(s) were running when the console stopped: marked INTERRUPTED — diagnose before anything else`,
+    );
+  }
+  const admin = await bootstrapFirstAdmin(store.db, env.PGRESCUE_BOOTSTRAP_TOKEN);
+  if (admin !== null) {
+    console.log(
+      admin.token === null
+        ? `pgrescue: first start: created ${admin.email} (ADMIN) with the token from PGRESCUE_BOOTSTRAP_TOKEN`
+        : `pgrescue: first start: created ${admin.email} (ADMIN). Its API token, shown only this once:\n\n    export PGRESCUE_TOKEN=${admin.token}\n`,
+    );
+  }
   await store.db.$disconnect();
 
-  const child = spawn(process.execPath, [nextBin, mode, "--port", String(env.PORT), "--hostname", env.HOST], {
-    cwd: appDir,
-    stdio: "inherit",
-    env: {
-      ...process.env,
-      NEXT_TELEMETRY_DISABLED: "1",
-      DATABASE_URL: store.url,
-      PGRESCUE_MIGRATIONS_DIR: migrationsDir,
-      PGRESCUE_EMBEDDED_STORE: store.embedded ? "1" : "0",
+  const child = spawn(
+    process.execPath,
+    [nextBin, mode, "--port", String(env.PORT), "--hostname", env.HOST],
+    {
+      cwd: appDir,
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        NEXT_TELEMETRY_DISABLED: "1",
+        DATABASE_URL: store.url,
+        PGRESCUE_MIGRATIONS_DIR: migrationsDir,
+        PGRESCUE_EMBEDDED_STORE: store.embedded ? "1" : "0",
+        PGRESCUE_DATA_DIR: dataDir,
+      },
     },
-  });
-  console.log(`pgrescue: console on http://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}`);
+  );
+  console.log(
+    `pgrescue: console on http://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}`,
+  );
 
   let stopping = false;
   const stop = async (code: number) => {

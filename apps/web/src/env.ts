@@ -2,10 +2,16 @@
 import path from "node:path";
 import { z } from "zod";
 
+const emptyIsUnset = (v: unknown) => (v === "" ? undefined : v);
+
 const ZServerEnv = z.object({
   DATABASE_URL: z.url({ message: "DATABASE_URL must be a postgresql:// URL" }),
   PGRESCUE_MIGRATIONS_DIR: z.string().min(1).optional(),
   PGRESCUE_EMBEDDED_STORE: z.enum(["0", "1"]).default("0"),
+  PGRESCUE_DATA_DIR: z.string().min(1).optional(),
+  /** base64 of 32 bytes; otherwise a generated 0600 key file in the data dir */
+  PGRESCUE_SECRET_KEY: z.preprocess(emptyIsUnset, z.string().min(1).optional()),
+  SSH_AUTH_SOCK: z.preprocess(emptyIsUnset, z.string().min(1).optional()),
 });
 
 const ZLauncherEnv = z.object({
@@ -18,9 +24,11 @@ const ZLauncherEnv = z.object({
   ),
   PGRESCUE_DATA_DIR: z.string().min(1).optional(),
   PGRESCUE_STORE_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** the first admin's API token on first start (otherwise one is generated and printed once) */
+  PGRESCUE_BOOTSTRAP_TOKEN: z.preprocess(emptyIsUnset, z.string().min(1).optional()),
 });
 
-export type ServerEnv = z.infer<typeof ZServerEnv> & { migrationsDir: string };
+export type ServerEnv = z.infer<typeof ZServerEnv> & { migrationsDir: string; dataDir: string };
 export type LauncherEnv = z.infer<typeof ZLauncherEnv>;
 
 function parse<T extends z.ZodType>(schema: T, source: NodeJS.ProcessEnv): z.infer<T> {
@@ -39,7 +47,11 @@ export function defaultMigrationsDir(appDir: string): string {
 
 export function readServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
   const env = parse(ZServerEnv, source);
-  return { ...env, migrationsDir: env.PGRESCUE_MIGRATIONS_DIR ?? defaultMigrationsDir(process.cwd()) };
+  return {
+    ...env,
+    migrationsDir: env.PGRESCUE_MIGRATIONS_DIR ?? defaultMigrationsDir(process.cwd()),
+    dataDir: env.PGRESCUE_DATA_DIR ?? path.resolve(process.cwd(), "../../.data"),
+  };
 }
 
 export function readLauncherEnv(source: NodeJS.ProcessEnv = process.env): LauncherEnv {

@@ -1,6 +1,8 @@
-// The request context: the store client and server configuration. Tests build the same
-// context with a real store and call procedures through createCaller.
+// The request context: the store client, the process-wide runtime (SSH pool, vault, event bus), server
+// configuration and the acting user. Tests build the same context with a real store and call procedures through createCaller.
 import type { Db } from "@pgrescue/db";
+import type { TActor } from "./services/actor.ts";
+import type { TRuntime } from "./services/runtime.ts";
 
 export type ServerConfig = {
   migrationsDir: string;
@@ -11,8 +13,15 @@ export type ServerConfig = {
 export type Context = {
   db: Db;
   config: ServerConfig;
+  runtime: TRuntime;
+  actor: TActor | null;
 };
 
-export function createContext(deps: { db: Db; config: ServerConfig }): Context {
-  return { db: deps.db, config: deps.config };
+export function createContext(deps: {
+  db: Db;
+  config: ServerConfig;
+  runtime: TRuntime;
+  actor?: TActor | null;
+}): Context {
+  return { db: deps.db, config: deps.config, runtime: deps.runtime, actor: deps.actor ?? null };
 }

@@ -6,7 +6,10 @@ const ZCliEnv = z.object({
   PGRESCUE_SSH_PASSPHRASE: z.string().min(1).optional(),
   /** Used when no --identity is given. */
   SSH_AUTH_SOCK: z.string().min(1).optional(),
-  NO_COLOR: z.string().optional(),
+  /** The console the server commands talk to, e.g. http://localhost:3000 (or --server). */
+  PGRESCUE_SERVER: z.string().min(1).optional(),
+  /** API token (sent as a bearer token); never a command-line flag, so it stays out of shell history. */
+  PGRESCUE_TOKEN: z.string().min(1).optional(),
 });
 
 export type TCliEnv = z.infer<typeof ZCliEnv>;

@@ -3,15 +3,20 @@ import { RemoteError } from "@pgrescue/remote";
 import { DIAGNOSE_USAGE, isUsageProblem, runDiagnoseCommand } from "./diagnose-command.ts";
 import { readCliEnv, type TCliEnv } from "./env.ts";
 import { EXIT, type TCommandResult } from "./exit.ts";
+import { describeServerError, isConnectionFailure } from "./server-client.ts";
+import { runServerCommand, SERVER_USAGE } from "./server-commands.ts";
 
 const USAGE = `Usage: pgrescue <command> [options]
 
 Commands:
   diagnose   read-only diagnosis of one instance over SSH (no server needed)
+  hosts, instances, incidents, steps   the console's API (see below)
 
-Run \`pgrescue <command> --help\` for a command's options.
+Exit codes: 0 done (healthy / step succeeded), 1 a problem (diagnosed, or the console refused), 2 usage or connection error.
 
-${DIAGNOSE_USAGE}`;
+${DIAGNOSE_USAGE}
+
+${SERVER_USAGE}`;
 
 export async function runCli(argv: string[], env?: TCliEnv): Promise<TCommandResult> {
   const [command, ...rest] = argv;
@@ -19,6 +24,11 @@ export async function runCli(argv: string[], env?: TCliEnv): Promise<TCommandRes
     switch (command) {
       case "diagnose":
         return await runDiagnoseCommand(rest, env ?? readCliEnv());
+      case "hosts":
+      case "instances":
+      case "incidents":
+      case "steps":
+        return await runServerCommand(command, rest, env ?? readCliEnv());
       case undefined:
       case "help":
       case "--help":
@@ -32,7 +42,14 @@ export async function runCli(argv: string[], env?: TCliEnv): Promise<TCommandRes
         };
     }
   } catch (error) {
-    return { exitCode: EXIT.usage, stdout: "", stderr: `pgrescue: ${describeError(error)}\n` };
+    const refused = describeServerError(error);
+    if (refused !== null && !isConnectionFailure(error))
+      return { exitCode: EXIT.problem, stdout: "", stderr: `pgrescue: ${refused}\n` };
+    return {
+      exitCode: EXIT.usage,
+      stdout: "",
+      stderr: `pgrescue: ${refused ?? describeError(error)}\n`,
+    };
   }
 }
 

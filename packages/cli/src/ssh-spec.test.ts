@@ -4,7 +4,10 @@ import { parseSshSpec, UsageError } from "./ssh-spec.ts";
 describe("parseSshSpec", () => {
   it.each([
     ["postgres@db1", { username: "postgres", host: "db1", port: 22 }],
-    ["postgres@db1.example.com:2222", { username: "postgres", host: "db1.example.com", port: 2222 }],
+    [
+      "postgres@db1.example.com:2222",
+      { username: "postgres", host: "db1.example.com", port: 2222 },
+    ],
     ["admin@10.0.0.5:22", { username: "admin", host: "10.0.0.5", port: 22 }],
     ["admin@[::1]:2200", { username: "admin", host: "::1", port: 2200 }],
     ["admin@::1", { username: "admin", host: "::1", port: 22 }],

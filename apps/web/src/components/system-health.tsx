@@ -8,7 +8,9 @@ export function SystemHealth() {
   const health = useQuery(trpc.system.health.queryOptions());
 
   if (health.isPending) {
-    return <p className="text-sm text-zinc-600 dark:text-zinc-400">Checking the console's store…</p>;
+    return (
+      <p className="text-sm text-zinc-600 dark:text-zinc-400">Checking the console's store…</p>
+    );
   }
   if (health.isError) {
     return (
@@ -28,7 +30,12 @@ export function SystemHealth() {
       </h2>
       <dl className="mt-3 grid grid-cols-[max-content_1fr] gap-x-6 gap-y-1 text-sm">
         <dt className="text-zinc-600 dark:text-zinc-400">Status</dt>
-        <dd data-testid="health-status" className={data.ok ? "text-emerald-700 dark:text-emerald-400" : "text-red-700 dark:text-red-400"}>
+        <dd
+          data-testid="health-status"
+          className={
+            data.ok ? "text-emerald-700 dark:text-emerald-400" : "text-red-700 dark:text-red-400"
+          }
+        >
           {data.ok ? "ready" : "degraded"}
         </dd>
         <dt className="text-zinc-600 dark:text-zinc-400">Store</dt>
@@ -39,7 +46,9 @@ export function SystemHealth() {
         <dt className="text-zinc-600 dark:text-zinc-400">Migrations</dt>
         <dd>
           {data.store.migrationsApplied} applied
-          {data.store.migrationsPending.length > 0 ? `, pending: ${data.store.migrationsPending.join(", ")}` : ""}
+          {data.store.migrationsPending.length > 0
+            ? `, pending: ${data.store.migrationsPending.join(", ")}`
+            : ""}
         </dd>
         <dt className="text-zinc-600 dark:text-zinc-400">Version</dt>
         <dd className="font-mono">{data.version}</dd>

@@ -1,12 +1,19 @@
 // system.health through createCaller with a real context over a real store.
+import { randomBytes } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { openTestStore, migrationsDir } from "@pgrescue/db/testing";
 import type { Store } from "@pgrescue/db/store";
-import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContext } from "../context.ts";
 import { createCaller } from "../root.ts";
+import { createRuntime } from "../services/runtime.ts";
+import { createVault } from "../services/vault.ts";
 
-const ALL_MIGRATIONS = readdirSync(migrationsDir).filter((name) => /^\d{14}_/.test(name)).sort();
+const runtime = createRuntime({ vault: createVault(randomBytes(32)) });
+
+const ALL_MIGRATIONS = readdirSync(migrationsDir)
+  .filter((name) => /^\d{14}_/.test(name))
+  .sort();
 
 describe("system.health", () => {
   let store: Store;
@@ -15,21 +22,39 @@ describe("system.health", () => {
   });
   afterAll(async () => {
     await store.close();
+    await runtime.close();
   });
 
   it("reports a reachable, fully migrated store and the version", async () => {
-    const caller = createCaller(createContext({ db: store.db, config: { migrationsDir, version: "9.9.9", embeddedStore: true } }));
+    const caller = createCaller(
+      createContext({
+        db: store.db,
+        config: { migrationsDir, version: "9.9.9", embeddedStore: true },
+        runtime,
+      }),
+    );
     const health = await caller.system.health();
     expect(health.ok).toBe(true);
     expect(health.version).toBe("9.9.9");
-    expect(health.store).toMatchObject({ reachable: true, embedded: true, migrationsApplied: ALL_MIGRATIONS.length, migrationsPending: [] });
+    expect(health.store).toMatchObject({
+      reachable: true,
+      embedded: true,
+      migrationsApplied: ALL_MIGRATIONS.length,
+      migrationsPending: [],
+    });
     expect(health.store.serverVersion).toMatch(/^18\./);
   });
 
   it("says which migrations are pending when the store lags behind the code", async () => {
     await store.db.$executeRawUnsafe(`UPDATE "_prisma_migrations" SET rolled_back_at = now()`);
     try {
-      const caller = createCaller(createContext({ db: store.db, config: { migrationsDir, version: "1", embeddedStore: true } }));
+      const caller = createCaller(
+        createContext({
+          db: store.db,
+          config: { migrationsDir, version: "1", embeddedStore: true },
+          runtime,
+        }),
+      );
       const health = await caller.system.health();
       expect(health.ok).toBe(false);
       expect(health.store.migrationsPending).toEqual(ALL_MIGRATIONS);

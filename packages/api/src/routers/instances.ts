@@ -1,0 +1,68 @@
+// instances.*: add a data directory on a host, list them with their last verdict, diagnose one (read-only).
+import { ZSnapshot } from "@pgrescue/core";
+import { z } from "zod";
+import { diagnoseInstance } from "../services/diagnosis.ts";
+import {
+  addInstance,
+  findInstance,
+  listInstances,
+  ZAddInstanceInput,
+} from "../services/instances.ts";
+import { adminProcedure, createTRPCRouter, operatorProcedure, viewerProcedure } from "../trpc.ts";
+
+export const ZInstanceSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  dataDir: z.string(),
+  binDir: z.string().nullable(),
+  logFile: z.string().nullable(),
+  serviceManager: z.enum(["PG_CTL", "SYSTEMD"]),
+  hostId: z.string(),
+  host: z.object({ id: z.string(), name: z.string() }),
+  createdAt: z.date(),
+});
+
+export const ZDiagnosisSchema = z.object({
+  snapshotId: z.string(),
+  takenAt: z.date(),
+  snapshot: ZSnapshot,
+  materialHash: z.string(),
+  timings: z.object({ totalMs: z.number(), execMs: z.number(), parseMs: z.number() }),
+  sshExecs: z.number().int(),
+});
+
+const ZInstanceRef = z.union([
+  z.object({ instanceId: z.string().min(1) }),
+  z.object({ host: z.string().min(1), pgdata: z.string().min(1) }),
+]);
+
+export const instancesRouter = createTRPCRouter({
+  add: adminProcedure
+    .input(ZAddInstanceInput)
+    .output(ZInstanceSchema)
+    .mutation(({ ctx, input }) => addInstance(ctx.db, ctx.actor, input)),
+  list: viewerProcedure
+    .input(z.object({ host: z.string().optional() }).optional())
+    .output(
+      z.array(
+        ZInstanceSchema.extend({
+          snapshots: z.array(z.object({ id: z.string(), verdict: z.string(), takenAt: z.date() })),
+        }),
+      ),
+    )
+    .query(({ ctx, input }) => listInstances(ctx.db, input?.host)),
+  diagnose: operatorProcedure
+    .input(ZInstanceRef)
+    .output(ZDiagnosisSchema)
+    .mutation(async ({ ctx, input }) => {
+      const instance = await findInstance(
+        ctx.db,
+        "instanceId" in input ? { id: input.instanceId } : input,
+      );
+      const { timings, ...rest } = await diagnoseInstance(ctx.db, ctx.runtime, ctx.actor, instance);
+      return {
+        ...rest,
+        timings: { totalMs: timings.totalMs, execMs: timings.execMs, parseMs: timings.parseMs },
+      };
+    }),
+});

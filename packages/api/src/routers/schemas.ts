@@ -1,0 +1,132 @@
+// Output shapes shared by the incident and step routers.
+import type { Prisma } from "@pgrescue/db";
+import { z } from "zod";
+
+const ZPerson = z.object({ id: z.string(), email: z.string() }).nullable();
+/** Stored JSON (plans, results, evidence), passed through as the store holds it. */
+const ZJson = z.custom<Prisma.JsonValue>((value) => value !== undefined);
+
+export const ZStepStatus = z.enum([
+  "PROPOSED",
+  "APPROVED",
+  "RUNNING",
+  "SUCCEEDED",
+  "FAILED",
+  "REFUSED",
+  "SKIPPED",
+  "EXPIRED",
+  "INTERRUPTED",
+]);
+
+export const ZStepSchema = z.object({
+  id: z.string(),
+  incidentId: z.string(),
+  seq: z.number().int(),
+  rung: z.number().int(),
+  action: z.string(),
+  title: z.string(),
+  commands: z.string(),
+  displayCommands: ZJson,
+  commandHash: z.string(),
+  rationale: z.string(),
+  destroys: z.string(),
+  expected: z.string(),
+  futility: z.string().nullable(),
+  status: ZStepStatus,
+  plannedFromId: z.string(),
+  snapshotHash: z.string(),
+  confirmationRequired: z.string().nullable(),
+  requestedBy: ZPerson,
+  approvedBy: ZPerson,
+  approvedAt: z.date().nullable(),
+  approvalExpiresAt: z.date().nullable(),
+  confirmation: z.string().nullable(),
+  skipReason: z.string().nullable(),
+  evidence: ZJson.nullable(),
+  plan: ZJson.nullable(),
+  result: ZJson.nullable(),
+  startedAt: z.date().nullable(),
+  finishedAt: z.date().nullable(),
+  exitCode: z.number().int().nullable(),
+  error: z.string().nullable(),
+  resultSnapshotId: z.string().nullable(),
+  createdAt: z.date(),
+});
+
+export const ZIncidentOutcome = z.enum([
+  "RECOVERED",
+  "ABORTED",
+  "NEEDS_REBOOT",
+  "ESCALATED",
+  "FALSE_ALARM",
+]);
+export const ZIncidentStatus = z.enum(["OPEN", "CLOSED"]);
+
+export const ZIncidentSummarySchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: ZIncidentStatus,
+  outcome: ZIncidentOutcome.nullable(),
+  summary: z.string().nullable(),
+  openedAt: z.date(),
+  closedAt: z.date().nullable(),
+  openedBy: ZPerson,
+  closedBy: ZPerson,
+  instance: z.object({
+    id: z.string(),
+    name: z.string(),
+    dataDir: z.string(),
+    host: z.object({ id: z.string(), name: z.string() }),
+  }),
+});
+
+export const ZIncidentDetailSchema = ZIncidentSummarySchema.extend({
+  steps: z.array(
+    ZStepSchema.extend({
+      output: z.array(
+        z.object({
+          seq: z.number().int(),
+          stream: z.enum(["STDOUT", "STDERR", "SYSTEM"]),
+          data: z.string(),
+          at: z.date(),
+        }),
+      ),
+    }),
+  ),
+  snapshots: z.array(
+    z.object({
+      id: z.string(),
+      takenAt: z.date(),
+      verdict: z.string(),
+      evidence: ZJson,
+      recommendedRung: z.number().int().nullable(),
+      materialHash: z.string(),
+      durationMs: z.number().int(),
+      sshExecs: z.number().int(),
+      takenBy: ZPerson,
+    }),
+  ),
+  auditEvents: z.array(
+    z.object({
+      id: z.string(),
+      at: z.date(),
+      actorLabel: z.string(),
+      action: z.string(),
+      targetType: z.string().nullable(),
+      targetId: z.string().nullable(),
+      details: ZJson,
+    }),
+  ),
+  current: z.object({
+    verdict: z.string().nullable(),
+    recommendedRung: z.number().int().nullable(),
+    recommendation: z.string().nullable(),
+  }),
+});
+
+export const ZRunOutcomeSchema = z.object({
+  step: ZStepSchema,
+  snapshotId: z.string().nullable(),
+  verdict: z.string().nullable(),
+  nextStep: ZStepSchema.nullable(),
+});

@@ -1,0 +1,32 @@
+// steps.*: propose a rung, approve it (bound to its exact commands and diagnosis), run it, skip it.
+import { z } from "zod";
+import { approveStep, proposeStep, runStep, skipStep } from "../services/steps.ts";
+import { approverProcedure, createTRPCRouter, operatorProcedure } from "../trpc.ts";
+import { ZRunOutcomeSchema, ZStepSchema } from "./schemas.ts";
+
+const ZId = z.string().min(1).max(64);
+
+export const stepsRouter = createTRPCRouter({
+  propose: operatorProcedure
+    .input(
+      z.object({
+        incidentId: ZId,
+        rung: z.number().int().min(0).max(4).optional(),
+        reason: z.string().max(2000).optional(),
+      }),
+    )
+    .output(ZStepSchema)
+    .mutation(({ ctx, input }) => proposeStep(ctx.db, ctx.runtime, ctx.actor, input)),
+  approve: approverProcedure
+    .input(z.object({ stepId: ZId, confirm: z.string().max(200).optional() }))
+    .output(ZStepSchema)
+    .mutation(({ ctx, input }) => approveStep(ctx.db, ctx.runtime, ctx.actor, input)),
+  run: operatorProcedure
+    .input(z.object({ stepId: ZId }))
+    .output(ZRunOutcomeSchema)
+    .mutation(({ ctx, input }) => runStep(ctx.db, ctx.runtime, ctx.actor, input)),
+  skip: operatorProcedure
+    .input(z.object({ stepId: ZId, reason: z.string().trim().min(1).max(2000) }))
+    .output(ZStepSchema)
+    .mutation(({ ctx, input }) => skipStep(ctx.db, ctx.runtime, ctx.actor, input)),
+});

@@ -1,0 +1,93 @@
+// Diagnosis of a stored instance: the one-exec probe over the host's pinned connection, stored as a Snapshot with its material hash.
+import { createHash } from "node:crypto";
+import { canonicalMaterialFacts, type TSnapshot } from "@pgrescue/core";
+import type { Db } from "@pgrescue/db";
+import { diagnoseOverSsh } from "@pgrescue/remote";
+import type { TActor } from "./actor.ts";
+import { recordAudit } from "./audit.ts";
+import { loadHostTarget, withHost } from "./hosts.ts";
+import type { TInstanceRow } from "./instances.ts";
+import type { TRuntime } from "./runtime.ts";
+
+export type TStoredDiagnosis = {
+  snapshotId: string;
+  takenAt: Date;
+  snapshot: TSnapshot;
+  materialHash: string;
+  timings: { totalMs: number; execMs: number; parseMs: number };
+  sshExecs: number;
+};
+
+export function hashText(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+export function hashMaterialFacts(snapshot: TSnapshot): string {
+  return hashText(canonicalMaterialFacts(snapshot));
+}
+
+export async function diagnoseInstance(
+  db: Db,
+  runtime: TRuntime,
+  actor: TActor,
+  instance: TInstanceRow,
+  incidentId?: string,
+): Promise<TStoredDiagnosis> {
+  const { host, target } = await loadHostTarget(db, runtime, instance.hostId);
+  const run = await withHost(db, actor, host, () =>
+    diagnoseOverSsh(runtime.pool, target, {
+      pgdata: instance.dataDir,
+      pgBin: instance.binDir ?? undefined,
+      logFile: instance.logFile ?? undefined,
+    }),
+  );
+  const materialHash = hashMaterialFacts(run.snapshot);
+  const stored = await db.snapshot.create({
+    data: {
+      instanceId: instance.id,
+      incidentId: incidentId ?? null,
+      takenById: actor.id,
+      probeVersion: run.snapshot.probeVersion,
+      rawStdout: run.raw.stdout,
+      rawStderr: run.raw.stderr,
+      exitCode: run.raw.exitCode,
+      parsed: JSON.parse(JSON.stringify(run.snapshot)) as object,
+      verdict: run.snapshot.verdict.code,
+      evidence: run.snapshot.verdict.evidence,
+      recommendedRung: run.snapshot.recommendation.rung,
+      materialHash,
+      durationMs: Math.round(run.timings.totalMs),
+      timings: run.timings,
+      sshExecs: run.sshExecs,
+    },
+    select: { id: true, takenAt: true },
+  });
+  await recordAudit(db, actor, {
+    action: "diagnosis.run",
+    targetType: "Instance",
+    targetId: instance.id,
+    incidentId,
+    details: {
+      snapshotId: stored.id,
+      verdict: run.snapshot.verdict.code,
+      rung: run.snapshot.recommendation.rung,
+      totalMs: run.timings.totalMs,
+    },
+  });
+  if (incidentId !== undefined) {
+    runtime.bus.publish({
+      kind: "snapshot",
+      incidentId,
+      snapshotId: stored.id,
+      verdict: run.snapshot.verdict.code,
+    });
+  }
+  return {
+    snapshotId: stored.id,
+    takenAt: stored.takenAt,
+    snapshot: run.snapshot,
+    materialHash,
+    timings: run.timings,
+    sshExecs: run.sshExecs,
+  };
+}

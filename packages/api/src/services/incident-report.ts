@@ -1,0 +1,150 @@
+// Incident exports: a Markdown report to paste into a postmortem, and the complete JSON record.
+import type { Db } from "@pgrescue/db";
+import { getIncident, type TIncidentDetail } from "./incidents.ts";
+
+function iso(value: Date | null | undefined): string {
+  return value === null || value === undefined ? "—" : value.toISOString().replace(".000Z", "Z");
+}
+
+function seconds(from: Date | null, to: Date | null): string {
+  if (from === null || to === null) return "—";
+  return `${((to.getTime() - from.getTime()) / 1000).toFixed(1)} s`;
+}
+
+/** A fenced block whose fence is longer than any backtick run inside, so output can never close it early. */
+function fence(text: string, info = ""): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
+  const ticks = "`".repeat(longest + 1);
+  return `${ticks}${info}\n${text.replace(/\n$/, "")}\n${ticks}`;
+}
+
+const ESC = String.fromCharCode(0x1b);
+const ANSI_SEQUENCE = new RegExp(`${ESC}\\[[0-9;?]*[ -/]*[@-~]`, "g");
+const CONTROL_CHARS = new RegExp(
+  `[${String.fromCharCode(0)}-${String.fromCharCode(8)}${String.fromCharCode(11)}-${String.fromCharCode(31)}${String.fromCharCode(127)}]`,
+  "g",
+);
+
+/** Strips terminal control sequences and other control characters (tab and newline stay) from remote output. */
+export function sanitizeOutput(text: string): string {
+  return text.replace(ANSI_SEQUENCE, "").replace(CONTROL_CHARS, "");
+}
+
+function cell(text: string): string {
+  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
+}
+
+export function formatIncidentMarkdown(incident: TIncidentDetail): string {
+  const lines: string[] = [];
+  const where = `${incident.instance.host.name}:${incident.instance.name} (${incident.instance.dataDir})`;
+  lines.push(`# Incident ${incident.id}: ${incident.title}`, "");
+  lines.push(`| | |`, `|---|---|`);
+  lines.push(`| Instance | ${cell(where)} |`);
+  lines.push(
+    `| Status | ${incident.status}${incident.outcome === null ? "" : ` — ${incident.outcome}`} |`,
+  );
+  lines.push(`| Opened | ${iso(incident.openedAt)} by ${incident.openedBy?.email ?? "—"} |`);
+  lines.push(
+    `| Closed | ${iso(incident.closedAt)}${incident.closedBy === null ? "" : ` by ${incident.closedBy.email}`} |`,
+  );
+  lines.push(`| Duration | ${seconds(incident.openedAt, incident.closedAt)} |`);
+  if (incident.summary !== null) lines.push("", "## Summary", "", incident.summary);
+
+  lines.push("", "## Diagnoses", "");
+  lines.push(
+    "| Taken (UTC) | By | Verdict | Recommended rung | Time | SSH execs |",
+    "|---|---|---|---|---|---|",
+  );
+  for (const snapshot of incident.snapshots) {
+    lines.push(
+      `| ${iso(snapshot.takenAt)} | ${snapshot.takenBy?.email ?? "—"} | ${snapshot.verdict} | ${snapshot.recommendedRung ?? "none"} | ${String(snapshot.durationMs)} ms | ${String(snapshot.sshExecs)} |`,
+    );
+  }
+  const first = incident.snapshots[0];
+  if (first !== undefined && Array.isArray(first.evidence)) {
+    lines.push("", "Evidence at opening:", "");
+    for (const item of first.evidence)
+      lines.push(`- ${cell(typeof item === "string" ? item : JSON.stringify(item))}`);
+  }
+
+  lines.push("", "## Steps");
+  for (const step of incident.steps) {
+    lines.push(
+      "",
+      `### ${String(step.seq)}. Rung ${String(step.rung)} — ${step.title} — ${step.status}`,
+      "",
+    );
+    lines.push(`- Requested by ${step.requestedBy?.email ?? "—"} at ${iso(step.createdAt)}`);
+    if (step.skipReason !== null) lines.push(`- Operator's reason: ${step.skipReason}`);
+    if (step.approvedBy !== null) {
+      lines.push(
+        `- Approved by ${step.approvedBy.email} at ${iso(step.approvedAt)} (valid until ${iso(step.approvalExpiresAt)})${step.confirmation === null ? "" : `, confirmed by typing "${step.confirmation}"`}`,
+      );
+    }
+    lines.push(
+      `- Planned from diagnosis ${step.plannedFromId} (material hash ${step.snapshotHash.slice(0, 12)}…), command hash ${step.commandHash.slice(0, 12)}…`,
+    );
+    if (step.startedAt !== null)
+      lines.push(
+        `- Ran ${iso(step.startedAt)} → ${iso(step.finishedAt)} (${seconds(step.startedAt, step.finishedAt)}), exit code ${String(step.exitCode ?? "—")}`,
+      );
+    if (step.error !== null)
+      lines.push(`- ${step.status === "REFUSED" ? "Refused" : "Problem"}: ${cell(step.error)}`);
+    lines.push("", `Why: ${step.rationale}`);
+    if (step.destroys !== "") lines.push("", `Destroys: ${step.destroys.split("\n").join("; ")}`);
+    if (step.futility !== null) lines.push("", `Warning: ${step.futility}`);
+    const commands = Array.isArray(step.displayCommands) ? step.displayCommands.map(String) : [];
+    if (commands.length > 0) lines.push("", "Commands:", "", fence(commands.join("\n"), "sh"));
+    if (step.output.length > 0) {
+      lines.push(
+        "",
+        "Output:",
+        "",
+        fence(sanitizeOutput(step.output.map((chunk) => chunk.data).join(""))),
+      );
+    }
+  }
+
+  lines.push("", "## Audit trail", "", "| At (UTC) | Who | What | Details |", "|---|---|---|---|");
+  for (const event of incident.auditEvents) {
+    lines.push(
+      `| ${iso(event.at)} | ${cell(event.actorLabel)} | ${event.action} | ${cell(JSON.stringify(event.details))} |`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export async function exportIncident(
+  db: Db,
+  incidentId: string,
+  format: "md" | "json",
+): Promise<{ filename: string; contentType: string; body: string }> {
+  const incident = await getIncident(db, incidentId);
+  if (format === "md") {
+    return {
+      filename: `incident-${incident.id}.md`,
+      contentType: "text/markdown; charset=utf-8",
+      body: formatIncidentMarkdown(incident),
+    };
+  }
+  const snapshots = await db.snapshot.findMany({
+    where: { incidentId },
+    orderBy: { takenAt: "asc" },
+    select: {
+      id: true,
+      takenAt: true,
+      verdict: true,
+      parsed: true,
+      rawStdout: true,
+      rawStderr: true,
+      timings: true,
+      sshExecs: true,
+      materialHash: true,
+    },
+  });
+  return {
+    filename: `incident-${incident.id}.json`,
+    contentType: "application/json",
+    body: `${JSON.stringify({ exportVersion: 1, exportedAt: new Date().toISOString(), incident, snapshots }, null, 2)}\n`,
+  };
+}
