@@ -11,6 +11,7 @@ import {
 } from "@pgrescue/lab";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { markInterruptedSteps } from "../services/interrupted-steps.ts";
 import { startTestServer, type TTestServer } from "../testing.ts";
 
 type TCaller = Awaited<ReturnType<TTestServer["callerAs"]>>["caller"];
@@ -353,6 +354,49 @@ describe("approvals that run nothing, and drift", () => {
     if (next === null) throw new Error("no next step");
     await driveToHealthy(incidentId, next);
     await operator.incidents.close({ incidentId, outcome: "RECOVERED", summary: "drift test" });
+  });
+
+  it("streams step state changes and output chunks live while a step runs", async () => {
+    const { lab: pg, id } = instance("pg15");
+    await lab.breakInstance(pg, "healthy");
+    await lab.breakInstance(pg, "stale-pidfile");
+    const opened = await operator.incidents.open({ instanceId: id });
+    const step = opened.step;
+    if (step === null) throw new Error("no step proposed");
+    const events: { kind: string; status?: string; seq?: number }[] = [];
+    const stream = await operator.incidents.events({ incidentId: opened.incident.id });
+    const collecting = (async () => {
+      for await (const event of stream) {
+        events.push(event);
+        // Leaving the loop ends the subscription (its listener is removed).
+        if (event.kind === "snapshot") break;
+      }
+    })();
+    await approver.steps.approve({ stepId: step.id, confirm: step.confirmationRequired ?? undefined });
+    await operator.steps.run({ stepId: step.id });
+    await Promise.race([collecting, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    const statuses = events.filter((event) => event.kind === "step").map((event) => event.status);
+    expect(statuses).toEqual(expect.arrayContaining(["RUNNING", "SUCCEEDED"]));
+    const outputSeqs = events.filter((event) => event.kind === "output").map((event) => event.seq ?? 0);
+    expect(outputSeqs.length).toBeGreaterThan(0);
+    expect(outputSeqs).toEqual([...outputSeqs].sort((a, b) => a - b));
+    expect(events.some((event) => event.kind === "snapshot")).toBe(true);
+    await operator.incidents.close({ incidentId: opened.incident.id, outcome: "RECOVERED", summary: "streamed" });
+  });
+
+  it("marks a step that was running when the console stopped as INTERRUPTED at the next start", async () => {
+    const { lab: pg, id } = instance("pg18");
+    await lab.breakInstance(pg, "stale-pidfile");
+    const opened = await operator.incidents.open({ instanceId: id });
+    const step = opened.step;
+    if (step === null) throw new Error("no step proposed");
+    // What a console that died mid-step leaves behind.
+    await server.store.db.step.update({ where: { id: step.id }, data: { status: "RUNNING", startedAt: new Date() } });
+    expect(await markInterruptedSteps(server.store.db)).toBe(1);
+    const detail = await operator.incidents.get({ incidentId: opened.incident.id });
+    expect(detail.steps.find((candidate) => candidate.id === step.id)).toMatchObject({ status: "INTERRUPTED", error: expect.stringMatching(/outcome is unknown/) as unknown });
+    await operator.incidents.close({ incidentId: opened.incident.id, outcome: "ABORTED", summary: "console restarted" });
+    await lab.breakInstance(pg, "healthy");
   });
 
   it("keeps one active incident per instance", async () => {
