@@ -501,7 +501,7 @@ export function decideVerdict(f: TDiagnosisFacts, blockers: readonly string[]): 
     }
     const sameUser = pm.uid !== null && pm.uid === f.instance.ownerUid;
     const start = sameUser
-      ? `It runs as the instance's OS user, so PostgreSQL refuses to start ('lock file "postmaster.pid" already exists'): move postmaster.pid aside (no live postmaster owns it), then start (rung 4).`
+      ? `It runs as the instance's OS user, so PostgreSQL refuses to start ('lock file "postmaster.pid" already exists'): start (rung 4): its script first moves postmaster.pid aside — and the socket lock file that names the same PID — after re-checking that no live postmaster owns them.`
       : "It belongs to another OS user, which PostgreSQL treats as not running: start the instance (rung 4).";
     return judge(
       f,
