@@ -399,6 +399,22 @@ describe("approvals that run nothing, and drift", () => {
     await lab.breakInstance(pg, "healthy");
   });
 
+  it("never lets a credential leave the server: not in host listings, not in exports, not in the store in plaintext", async () => {
+    const secretMarker = "OPENSSH PRIVATE KEY";
+    expect(lab.logins.postgres.privateKey).toContain(secretMarker);
+    expect(JSON.stringify(await admin.hosts.list())).not.toContain(secretMarker);
+    const { lab: pg, id } = instance("pg18");
+    await lab.breakInstance(pg, "healthy");
+    const opened = await operator.incidents.open({ instanceId: id });
+    await operator.incidents.close({ incidentId: opened.incident.id, outcome: "FALSE_ALARM", summary: "credential check" });
+    for (const format of ["md", "json"] as const) {
+      expect((await operator.incidents.export({ incidentId: opened.incident.id, format })).body).not.toContain(secretMarker);
+    }
+    const sealed = await server.store.db.credential.findMany({ select: { sealed: true } });
+    expect(sealed.length).toBeGreaterThan(0);
+    for (const row of sealed) expect(Buffer.from(row.sealed).toString("latin1")).not.toContain(secretMarker);
+  });
+
   it("keeps one active incident per instance", async () => {
     const { lab: pg, id } = instance("pg18");
     await lab.breakInstance(pg, "healthy");
