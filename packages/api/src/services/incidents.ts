@@ -7,7 +7,7 @@ import { diagnoseInstance } from "./diagnosis.ts";
 import { findInstance } from "./instances.ts";
 import type { TRuntime } from "./runtime.ts";
 import { notFound, ServiceError } from "./service-error.ts";
-import { proposeNext, stepSelect, type TStepRow } from "./steps.ts";
+import { loadOpenIncident, proposeNext, stepSelect, type TStepRow } from "./steps.ts";
 
 export const incidentSummarySelect = {
   id: true,
@@ -98,16 +98,7 @@ export async function openIncident(
     },
   });
   runtime.bus.publish({ kind: "incident", incidentId, status: "OPEN" });
-  const step = await proposeNext(
-    db,
-    runtime,
-    actor,
-    incidentId,
-    instance,
-    diagnosis.snapshotId,
-    diagnosis.materialHash,
-    diagnosis.snapshot,
-  );
+  const step = await proposeNext(db, runtime, actor, incidentId, instance, diagnosis);
   const incident = await db.incident.findUniqueOrThrow({
     where: { id: incidentId },
     select: incidentSummarySelect,
@@ -122,13 +113,7 @@ export async function rediagnoseIncident(
   actor: TActor,
   incidentId: string,
 ) {
-  const incident = await db.incident.findUnique({
-    where: { id: incidentId },
-    select: { id: true, status: true, instanceId: true },
-  });
-  if (incident === null) throw notFound("incident", incidentId);
-  if (incident.status !== "OPEN")
-    throw new ServiceError("CONFLICT", `incident ${incidentId} is closed`);
+  const incident = await loadOpenIncident(db, incidentId);
   const instance = await findInstance(db, { id: incident.instanceId });
   const diagnosis = await diagnoseInstance(db, runtime, actor, instance, incidentId);
   const open = await db.step.findFirst({
@@ -138,16 +123,7 @@ export async function rediagnoseIncident(
   const step =
     open !== null && open.snapshotHash === diagnosis.materialHash
       ? null
-      : await proposeNext(
-          db,
-          runtime,
-          actor,
-          incidentId,
-          instance,
-          diagnosis.snapshotId,
-          diagnosis.materialHash,
-          diagnosis.snapshot,
-        );
+      : await proposeNext(db, runtime, actor, incidentId, instance, diagnosis);
   return {
     snapshotId: diagnosis.snapshotId,
     verdict: diagnosis.snapshot.verdict.code,

@@ -17,7 +17,7 @@ import { Prisma, type Db, type StepStatus } from "@pgrescue/db";
 import { RemoteError } from "@pgrescue/remote";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
-import { diagnoseInstance, hashText } from "./diagnosis.ts";
+import { diagnoseInstance, hashText, type TStoredDiagnosis } from "./diagnosis.ts";
 import { loadHostTarget, withHost } from "./hosts.ts";
 import { findInstance, type TInstanceRow } from "./instances.ts";
 import { readApprovalPolicy } from "./policy.ts";
@@ -114,7 +114,7 @@ async function latestIncidentSnapshot(
   return latest;
 }
 
-async function loadOpenIncident(db: Db, incidentId: string) {
+export async function loadOpenIncident(db: Db, incidentId: string) {
   const incident = await db.incident.findUnique({
     where: { id: incidentId },
     select: { id: true, status: true, instanceId: true },
@@ -586,16 +586,7 @@ export async function runStep(
       data: { resultSnapshotId: diagnosis.snapshotId },
       select: { id: true },
     });
-    nextStep = await proposeNext(
-      db,
-      runtime,
-      actor,
-      step.incidentId,
-      instance,
-      diagnosis.snapshotId,
-      diagnosis.materialHash,
-      diagnosis.snapshot,
-    );
+    nextStep = await proposeNext(db, runtime, actor, step.incidentId, instance, diagnosis);
   } catch (error) {
     output.write(
       "SYSTEM",
@@ -618,11 +609,9 @@ export async function proposeNext(
   actor: TActor,
   incidentId: string,
   instance: TInstanceRow,
-  snapshotId: string,
-  materialHash: string,
-  snapshot: TSnapshot,
+  diagnosis: Pick<TStoredDiagnosis, "snapshotId" | "materialHash" | "snapshot">,
 ): Promise<TStepRow | null> {
-  const plan = planForInstance(snapshot, instance, runtime);
+  const plan = planForInstance(diagnosis.snapshot, instance, runtime);
   const recommended = plan.steps.find(
     (candidate) => candidate.recommended && candidate.applicable && candidate.script !== null,
   );
@@ -635,8 +624,8 @@ export async function proposeNext(
     instance,
     plan,
     step: recommended,
-    snapshotId,
-    materialHash,
+    snapshotId: diagnosis.snapshotId,
+    materialHash: diagnosis.materialHash,
     reason: undefined,
     warning: recommended.expectedToFail ? recommended.blockedReason : null,
   });
