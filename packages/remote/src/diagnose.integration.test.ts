@@ -2,12 +2,12 @@
 import { LAB_EXPECTATIONS, expectSnapshotMatchesLab } from "@pgrescue/core/testing";
 import {
   diffHostStates,
+  SCENARIOS,
   startLabHost,
   type HostProcess,
   type HostState,
   type LabHost,
   type LabInstance,
-  type Scenario,
 } from "@pgrescue/lab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diagnoseOverSsh, type TDiagnosisRun } from "./diagnose.ts";
@@ -73,17 +73,6 @@ function expectHostUnchanged(before: HostState, after: HostState, running: boole
 async function diagnose(target: SshTarget, instance: LabInstance): Promise<TDiagnosisRun> {
   return diagnoseOverSsh(pool, target, { pgdata: instance.pgdata, pgBin: instance.binDir });
 }
-
-const SCENARIOS: Scenario[] = [
-  "healthy",
-  "stopped-clean",
-  "zombies",
-  "orphan-attached",
-  "stale-pidfile",
-  "pid-reused",
-  "two-instances",
-  "legacy-semaphores",
-];
 
 describe.each([15, 18] as const)("PostgreSQL %i over sshd", (major) => {
   it.each(SCENARIOS)(
