@@ -76,6 +76,6 @@ stamp=node_modules/.pgrescue-install-stamp
 want=$(cat pnpm-lock.yaml package.json */*/package.json e2e/package.json bench/package.json 2>/dev/null | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing dependencies (pnpm install)"
-  pnpm install --frozen-lockfile --reporter=append-only >/dev/null
+  pnpm install --frozen-lockfile --reporter=append-only
   echo "$want" > "$stamp"
 fi
