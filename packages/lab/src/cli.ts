@@ -17,7 +17,7 @@ const USAGE = `usage: pnpm lab <command> [options]
                                                     put an instance into a scenario's state
 
 scenarios: ${SCENARIOS.join(", ")}
-defaults: --name demo, --major 15 (18 when Debian's PostgreSQL 15 is not installed), --instance main, --base-dir $PGRESCUE_LAB_DIR or <repo>/.lab
+defaults: --name demo, --major 15 (18 when Debian's PostgreSQL 15 is not installed), --instance main, --base-dir $PGRESCUE_LAB_DIR or <repo>/.lab (/var/lib/pgrescue-lab/<hash> when the repo is under /tmp or /var/tmp)
 `;
 
 class UsageError extends Error {

@@ -8,7 +8,7 @@ import { connect } from "node:net";
 import { userInfo } from "node:os";
 import path from "node:path";
 import type { HostContext } from "./context.ts";
-import { defaultBaseDir, forcedMode } from "./env.ts";
+import { defaultBaseDir, forcedMode, PRIVATE_MOUNTS } from "./env.ts";
 import { HOST_HELPER_SCRIPT } from "./host-helper.ts";
 import { captureHostState } from "./host-state.ts";
 import { createInstance, resetInstance, startServer, toLabInstance } from "./instances.ts";
@@ -63,7 +63,6 @@ export function detectMode(): Promise<LabMode> {
 }
 
 /** Paths each lab host mounts privately (init script), so the lab dir cannot live below them. */
-const PRIVATE_MOUNTS = ["/tmp", "/run", "/var/run", "/var/log", "/dev/shm"];
 
 const NAMESPACE_FLAGS = ["--pid", "--ipc", "--mount", "--uts", "--fork", "--mount-proc", "--propagation", "private"];
 
@@ -95,7 +94,7 @@ export async function startLabHost(opts: StartLabHostOptions = {}): Promise<LabH
   const dir = path.join(baseDir, name);
   const hidden = PRIVATE_MOUNTS.find((mount) => dir === mount || dir.startsWith(`${mount}/`));
   if (hidden !== undefined) {
-    throw new LabSetupError(`the lab base dir ${baseDir} is under ${hidden}, which a lab host replaces with its own private mount: use another one, e.g. /var/tmp/pgrescue-lab`);
+    throw new LabSetupError(`the lab base dir ${baseDir} is under ${hidden}, which a lab host replaces with its own private mount: use another one, e.g. /var/lib/pgrescue-lab (not /var/tmp: sshd refuses keys below a world-writable directory)`);
   }
   await clearLeftover(dir, name);
   const mode = await detectMode();
@@ -247,7 +246,7 @@ async function requireTraversable(dir: string, user: { name: string; uid: number
   const probe = await run("setpriv", [`--reuid=${String(user.uid)}`, `--regid=${String(user.gid)}`, "--clear-groups", "--", "test", "-x", dir]);
   if (probe.code !== 0) {
     throw new LabSetupError(
-      `the OS user ${user.name} cannot reach ${dir} (a parent directory is not searchable by others): choose another base dir with --base-dir or PGRESCUE_LAB_DIR, e.g. /var/tmp/pgrescue-lab`,
+      `the OS user ${user.name} cannot reach ${dir} (a parent directory is not searchable by others): choose another base dir with --base-dir or PGRESCUE_LAB_DIR, e.g. /var/lib/pgrescue-lab`,
     );
   }
 }
