@@ -60,4 +60,11 @@ describe("diffHostStates", () => {
     after.processes.push({ pid: 300, ppid: 18, state: "S", startTime: 6000, uid: 101, comm: "sshd", args: "sshd: postgres@notty", cwd: "/" });
     expect(diffHostStates(snapshot, after, { ignoreProcess: (process) => process.args.startsWith("sshd: ") })).toEqual([]);
   });
+  it("does not count scheduling (R, S, D, I) as a change, but stopping or dying is one", () => {
+    const before = { processes: [{ pid: 75, ppid: 57, state: "R", startTime: 901, uid: 101, comm: "postgres", args: "postgres: walwriter", cwd: "/d" }], shm: [], sem: [], devShm: [], pidFiles: [] };
+    const sleeping = { ...before, processes: [{ ...before.processes[0], state: "S" } as (typeof before.processes)[number]] };
+    const stopped = { ...before, processes: [{ ...before.processes[0], state: "T" } as (typeof before.processes)[number]] };
+    expect(diffHostStates(before, sleeping)).toEqual([]);
+    expect(diffHostStates(before, stopped)).toEqual(["process PID 75 (postgres: walwriter): state R → T"]);
+  });
 });

@@ -35,6 +35,11 @@ export type DiffOptions = {
  * Every difference between two snapshots, as readable lines (empty when the host is unchanged).
  * Processes are identified by (PID, start time), IPC objects by id, files by name.
  */
+/** Running, sleeping, waiting on disk or idle alternate by themselves: only stopped, traced, zombie and dead are real changes. */
+function stateClass(state: string): string {
+  return "RSDIW".includes(state) ? "alive" : state;
+}
+
 export function diffHostStates(before: HostState, after: HostState, opts: DiffOptions = {}): string[] {
   const differences: string[] = [];
   const keep = (process: HostProcess): boolean => !(opts.ignoreProcess?.(process) ?? false);
@@ -46,7 +51,7 @@ export function diffHostStates(before: HostState, after: HostState, opts: DiffOp
     processKey,
     (process) => `process ${describe(process)}`,
     (a, b) => [
-      ...(a.state !== b.state ? [`process ${describe(a)}: state ${a.state} → ${b.state}`] : []),
+      ...(stateClass(a.state) !== stateClass(b.state) ? [`process ${describe(a)}: state ${a.state} → ${b.state}`] : []),
       ...(a.ppid !== b.ppid ? [`process ${describe(a)}: parent ${String(a.ppid)} → ${String(b.ppid)}`] : []),
       ...(a.args !== b.args ? [`process ${describe(a)}: command line changed to ${b.args}`] : []),
     ],
