@@ -1,23 +1,22 @@
 // e2e: the production console (built and served by the same launcher as `pnpm start`,
-// with a fresh embedded store) driven in Debian's Chromium.
+// with a fresh embedded store and a fixed first-admin token) driven in Debian's Chromium.
 import path from "node:path";
 import { defineConfig } from "@playwright/test";
+import { ARTIFACTS_DIR, BASE_URL, E2E_PORT, E2E_TOKEN } from "./support.ts";
 
-const port = Number(process.env.E2E_PORT ?? 3107);
 const repoRoot = path.resolve(import.meta.dirname, "..");
-const artifacts = path.join(import.meta.dirname, "artifacts");
-const storeDir = path.join(artifacts, "store");
+const storeDir = path.join(ARTIFACTS_DIR, "store");
 
 export default defineConfig({
   testDir: "tests",
-  outputDir: path.join(artifacts, "results"),
+  outputDir: path.join(ARTIFACTS_DIR, "results"),
   fullyParallel: false,
   workers: 1,
   retries: 0,
   timeout: 60_000,
   reporter: [["list"]],
   use: {
-    baseURL: `http://127.0.0.1:${port}`,
+    baseURL: BASE_URL,
     viewport: { width: 1280, height: 720 },
     screenshot: "only-on-failure",
     trace: "retain-on-failure",
@@ -37,8 +36,14 @@ export default defineConfig({
   },
   webServer: {
     command: `rm -rf '${storeDir}' && exec node '${path.join(repoRoot, "node_modules/tsx/dist/cli.mjs")}' '${path.join(repoRoot, "apps/web/scripts/serve.ts")}' start`,
-    url: `http://127.0.0.1:${port}/api/trpc/system.health`,
-    env: { PORT: String(port), HOST: "127.0.0.1", PGRESCUE_DATA_DIR: storeDir, DATABASE_URL: "" },
+    url: `${BASE_URL}/api/trpc/system.health`,
+    env: {
+      PORT: String(E2E_PORT),
+      HOST: "127.0.0.1",
+      PGRESCUE_DATA_DIR: storeDir,
+      DATABASE_URL: "",
+      PGRESCUE_BOOTSTRAP_TOKEN: E2E_TOKEN,
+    },
     timeout: 300_000,
     reuseExistingServer: false,
     stdout: "pipe",

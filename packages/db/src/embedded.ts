@@ -25,6 +25,8 @@ export async function startEmbeddedStore(opts: {
 }): Promise<EmbeddedStore> {
   const baseDir = path.resolve(opts.dataDir);
   const pgdata = path.join(baseDir, "store");
+  // Missing parents are made traversable (0755): the store's OS user must reach the data dir through them.
+  await mkdir(path.dirname(baseDir), { recursive: true, mode: 0o755 });
   await mkdir(baseDir, { recursive: true, mode: 0o700 });
   await ensureReachableByPostgresUser(baseDir);
   const settings = await loadOrCreateSettings(baseDir);

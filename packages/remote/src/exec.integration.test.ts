@@ -89,7 +89,7 @@ describe("running commands", () => {
     const error: unknown = await pool
       .run(postgres, "pg_frobnicate --now")
       .catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(CommandMissingError);
+    expect(error, JSON.stringify(error)).toBeInstanceOf(CommandMissingError);
     expect(error).toMatchObject({ code: "COMMAND_MISSING", command: "pg_frobnicate" });
   });
 });

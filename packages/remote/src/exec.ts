@@ -189,8 +189,15 @@ function superviseChannel(
       spec.signal?.removeEventListener("abort", onAbort);
       output.end();
     };
+    let waitedForExit = false;
     const finish = (): void => {
       if (state !== "running") return;
+      // The exit status normally precedes the channel's close; give a late one a moment rather than report none.
+      if (output.exit() === undefined && connection.isAlive() && !waitedForExit) {
+        waitedForExit = true;
+        setTimeout(finish, 200);
+        return;
+      }
       cleanUp();
       const exit = output.exit();
       if (exit === undefined && !connection.isAlive()) {

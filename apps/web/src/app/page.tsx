@@ -1,5 +1,6 @@
-// Home: what pgrescue does and the console's own status.
+// Home: what pgrescue does, where to start, and the console's own status.
 import { SystemHealth } from "~/components/system-health";
+import { ButtonLink } from "~/components/ui/button";
 
 export default function HomePage() {
   return (
@@ -11,6 +12,12 @@ export default function HomePage() {
           SSH round trip, then walk the recovery ladder — fast stop, immediate stop, kill, start —
           one approved, exact command at a time. Every incident is kept for review.
         </p>
+        <div className="mt-4 flex flex-wrap gap-2">
+          <ButtonLink href="/hosts" variant="primary">
+            Hosts and instances
+          </ButtonLink>
+          <ButtonLink href="/history">Incident history</ButtonLink>
+        </div>
       </section>
       <SystemHealth />
     </div>

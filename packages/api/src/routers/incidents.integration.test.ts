@@ -433,3 +433,32 @@ describe("approvals that run nothing, and drift", () => {
     expect(list.items.map((item) => item.id)).toContain(first.incident.id);
   });
 });
+
+describe("stored diagnoses", () => {
+  it("reads a diagnosis back for any viewer, with the probe's raw output only on request", async () => {
+    const { lab: pg, id } = instance("pg15");
+    await lab.breakInstance(pg, "healthy");
+    const diagnosis = await operator.instances.diagnose({ instanceId: id });
+    const viewer = (await server.callerAs("VIEWER", "night-viewer")).caller;
+
+    const stored = await viewer.instances.snapshot({ snapshotId: diagnosis.snapshotId });
+    expect(stored).toMatchObject({
+      snapshotId: diagnosis.snapshotId,
+      instanceId: id,
+      incidentId: null,
+      materialHash: diagnosis.materialHash,
+      sshExecs: diagnosis.sshExecs,
+      raw: null,
+    });
+    expect(stored.takenBy?.email).toMatch(/^night-operator/);
+    expect(stored.snapshot).toEqual(diagnosis.snapshot);
+
+    const withRaw = await viewer.instances.snapshot({ snapshotId: diagnosis.snapshotId, includeRaw: true });
+    expect(withRaw.raw?.stdout).toContain("@@pgrescue:");
+    expect(withRaw.raw?.exitCode).toBe(0);
+
+    const anonymous = (await server.callerAs(null)).caller;
+    await expect(anonymous.instances.snapshot({ snapshotId: diagnosis.snapshotId })).rejects.toThrow(/sign in first/);
+    await expect(viewer.instances.snapshot({ snapshotId: "no-such-snapshot" })).rejects.toThrow(/does not exist/);
+  });
+});

@@ -1,7 +1,7 @@
-// instances.*: add a data directory on a host, list them with their last verdict, diagnose one (read-only).
+// instances.*: add a data directory on a host, list them with their last verdict, diagnose one (read-only), read a stored diagnosis back.
 import { ZSnapshot } from "@pgrescue/core";
 import { z } from "zod";
-import { diagnoseInstance } from "../services/diagnosis.ts";
+import { diagnoseInstance, getStoredDiagnosis } from "../services/diagnosis.ts";
 import {
   addInstance,
   findInstance,
@@ -31,6 +31,22 @@ export const ZDiagnosisSchema = z.object({
   sshExecs: z.number().int(),
 });
 
+/** A stored diagnosis read back (the instance page after a reload, an incident's re-diagnosis), raw probe output on demand. */
+export const ZStoredDiagnosisSchema = z.object({
+  snapshotId: z.string(),
+  instanceId: z.string(),
+  incidentId: z.string().nullable(),
+  takenAt: z.date(),
+  takenBy: z.object({ id: z.string(), email: z.string() }).nullable(),
+  snapshot: ZSnapshot,
+  materialHash: z.string(),
+  durationMs: z.number().int(),
+  sshExecs: z.number().int(),
+  raw: z
+    .object({ stdout: z.string(), stderr: z.string(), exitCode: z.number().int().nullable() })
+    .nullable(),
+});
+
 const ZInstanceRef = z.union([
   z.object({ instanceId: z.string().min(1) }),
   z.object({ host: z.string().min(1), pgdata: z.string().min(1) }),
@@ -51,6 +67,12 @@ export const instancesRouter = createTRPCRouter({
       ),
     )
     .query(({ ctx, input }) => listInstances(ctx.db, input?.host)),
+  snapshot: viewerProcedure
+    .input(
+      z.object({ snapshotId: z.string().min(1).max(64), includeRaw: z.boolean().default(false) }),
+    )
+    .output(ZStoredDiagnosisSchema)
+    .query(({ ctx, input }) => getStoredDiagnosis(ctx.db, input.snapshotId, input.includeRaw)),
   diagnose: operatorProcedure
     .input(ZInstanceRef)
     .output(ZDiagnosisSchema)

@@ -1,6 +1,6 @@
 // Diagnosis of a stored instance: the one-exec probe over the host's pinned connection, stored as a Snapshot with its material hash.
 import { createHash } from "node:crypto";
-import { canonicalMaterialFacts, type TSnapshot } from "@pgrescue/core";
+import { canonicalMaterialFacts, ZSnapshot, type TSnapshot } from "@pgrescue/core";
 import type { Db } from "@pgrescue/db";
 import { diagnoseOverSsh } from "@pgrescue/remote";
 import type { TActor } from "./actor.ts";
@@ -8,6 +8,7 @@ import { recordAudit } from "./audit.ts";
 import { loadHostTarget, withHost } from "./hosts.ts";
 import type { TInstanceRow } from "./instances.ts";
 import type { TRuntime } from "./runtime.ts";
+import { notFound } from "./service-error.ts";
 
 export type TStoredDiagnosis = {
   snapshotId: string;
@@ -89,5 +90,46 @@ export async function diagnoseInstance(
     materialHash,
     timings: run.timings,
     sshExecs: run.sshExecs,
+  };
+}
+
+/** A stored diagnosis as the UI shows it again later; the probe's raw output only when asked for (it can be large). */
+export async function getStoredDiagnosis(db: Db, snapshotId: string, includeRaw: boolean) {
+  const row = await db.snapshot.findUnique({
+    where: { id: snapshotId },
+    select: {
+      id: true,
+      instanceId: true,
+      incidentId: true,
+      takenAt: true,
+      takenBy: { select: { id: true, email: true } },
+      parsed: true,
+      materialHash: true,
+      durationMs: true,
+      sshExecs: true,
+      exitCode: true,
+    },
+  });
+  if (row === null) throw notFound("snapshot", snapshotId);
+  const raw = includeRaw
+    ? await db.snapshot.findUniqueOrThrow({
+        where: { id: snapshotId },
+        select: { rawStdout: true, rawStderr: true },
+      })
+    : null;
+  return {
+    snapshotId: row.id,
+    instanceId: row.instanceId,
+    incidentId: row.incidentId,
+    takenAt: row.takenAt,
+    takenBy: row.takenBy,
+    snapshot: ZSnapshot.parse(row.parsed),
+    materialHash: row.materialHash,
+    durationMs: row.durationMs,
+    sshExecs: row.sshExecs,
+    raw:
+      raw === null
+        ? null
+        : { stdout: raw.rawStdout, stderr: raw.rawStderr, exitCode: row.exitCode },
   };
 }

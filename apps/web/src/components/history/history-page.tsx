@@ -1,0 +1,240 @@
+"use client";
+// Incident history: filters kept in the URL, newest first, cursor pagination ("Load more").
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import type { SubmitEvent } from "react";
+import { Button } from "~/components/ui/button";
+import { Badge, EmptyState, ErrorAlert, LoadingBlock } from "~/components/ui/feedback";
+import { SelectField, TextField } from "~/components/ui/field";
+import { PageHeader, Section } from "~/components/ui/layout";
+import { Timestamp } from "~/components/ui/time";
+import { readError } from "~/lib/errors";
+import { OUTCOMES, outcomeLabel } from "~/lib/types";
+import { useTRPC } from "~/trpc/react";
+import {
+  FILTER_KEYS,
+  readFilters,
+  toListInput,
+  toSearch,
+  type THistoryFilters,
+} from "~/lib/history-filters";
+
+const PAGE_SIZE = 25;
+
+function formText(form: FormData, key: string): string {
+  const value = form.get(key);
+  return typeof value === "string" ? value.trim() : "";
+}
+
+export function HistoryPage() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const pathname = usePathname();
+  const searchParams = useSearchParams();
+  const filters = readFilters(new URLSearchParams(searchParams.toString()));
+  const hosts = useQuery(trpc.hosts.list.queryOptions());
+  const instanceNames = [
+    ...new Set(
+      (hosts.data ?? []).flatMap((host) => host.instances.map((instance) => instance.name)),
+    ),
+  ].sort();
+
+  const list = useInfiniteQuery(
+    trpc.incidents.list.infiniteQueryOptions(toListInput(filters, PAGE_SIZE), {
+      getNextPageParam: (page) => page.nextCursor ?? undefined,
+    }),
+  );
+  const items = list.data?.pages.flatMap((page) => page.items) ?? [];
+
+  const apply = (event: SubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const next = Object.fromEntries(
+      FILTER_KEYS.map((key) => [key, formText(form, key)]),
+    ) as THistoryFilters;
+    const search = toSearch(next);
+    router.push(search === "" ? pathname : `${pathname}?${search}`);
+  };
+  const active = toSearch(filters) !== "";
+
+  return (
+    <div>
+      <PageHeader
+        title="History"
+        subtitle="Every incident, newest first. Open one for its timeline and report."
+      />
+      <Section id="filters" title="Filters" className="mb-4">
+        {/* key: the form starts over from the URL whenever the URL changes (back/forward, reset). */}
+        <form
+          key={searchParams.toString()}
+          onSubmit={apply}
+          aria-label="Filter incidents"
+          className="grid gap-3 md:grid-cols-4"
+        >
+          <SelectField label="Host" name="host" defaultValue={filters.host}>
+            <option value="">any host</option>
+            {(hosts.data ?? []).map((host) => (
+              <option key={host.id} value={host.name}>
+                {host.name}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField label="Instance" name="instance" defaultValue={filters.instance}>
+            <option value="">any instance</option>
+            {instanceNames.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField label="Status" name="status" defaultValue={filters.status}>
+            <option value="">any status</option>
+            <option value="OPEN">open</option>
+            <option value="CLOSED">closed</option>
+          </SelectField>
+          <SelectField label="Outcome" name="outcome" defaultValue={filters.outcome}>
+            <option value="">any outcome</option>
+            {OUTCOMES.map((outcome) => (
+              <option key={outcome.value} value={outcome.value}>
+                {outcome.label}
+              </option>
+            ))}
+          </SelectField>
+          <TextField
+            label="Text"
+            name="text"
+            type="search"
+            defaultValue={filters.text}
+            placeholder="in title or summary"
+            className="md:col-span-2"
+          />
+          <TextField
+            label="Opened from"
+            name="from"
+            type="datetime-local"
+            defaultValue={filters.from}
+          />
+          <TextField
+            label="Opened before"
+            name="to"
+            type="datetime-local"
+            defaultValue={filters.to}
+          />
+          <div className="flex items-end gap-2 md:col-span-4">
+            <Button type="submit" variant="primary">
+              Apply filters
+            </Button>
+            {active ? (
+              <Button
+                onClick={() => {
+                  router.push(pathname);
+                }}
+              >
+                Clear
+              </Button>
+            ) : null}
+          </div>
+        </form>
+      </Section>
+
+      {list.isPending ? (
+        <LoadingBlock label="Loading incidents…" className="h-40" />
+      ) : list.isError ? (
+        <ErrorAlert title="Could not load the history" message={readError(list.error).message} />
+      ) : items.length === 0 ? (
+        <EmptyState title={active ? "No incident matches these filters" : "No incidents yet"}>
+          {active
+            ? "Loosen a filter or clear them."
+            : "Incidents appear here once someone opens one from an instance page."}
+        </EmptyState>
+      ) : (
+        <div className="overflow-x-auto rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
+          <table className="w-full text-left text-sm" data-testid="history-table">
+            <caption className="sr-only">Incidents, newest first</caption>
+            <thead className="border-b border-zinc-200 text-xs text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">
+              <tr>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Opened
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Incident
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Instance
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Status
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Outcome
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Opened by
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Closed
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((incident) => (
+                <tr
+                  key={incident.id}
+                  className="border-t border-zinc-100 align-top dark:border-zinc-800"
+                  data-testid="history-row"
+                >
+                  <td className="px-3 py-2 whitespace-nowrap">
+                    <Timestamp date={incident.openedAt} />
+                  </td>
+                  <td className="px-3 py-2">
+                    <Link
+                      href={`/incidents/${incident.id}`}
+                      className="font-medium text-sky-800 underline-offset-2 hover:underline dark:text-sky-300"
+                    >
+                      {incident.title}
+                    </Link>
+                    {incident.summary === null ? null : (
+                      <p className="mt-0.5 line-clamp-2 text-xs text-zinc-600 dark:text-zinc-400">
+                        {incident.summary}
+                      </p>
+                    )}
+                  </td>
+                  <td className="px-3 py-2 whitespace-nowrap">
+                    {incident.instance.host.name}:{incident.instance.name}
+                  </td>
+                  <td className="px-3 py-2">
+                    <Badge tone={incident.status === "OPEN" ? "warn" : "neutral"}>
+                      {incident.status.toLowerCase()}
+                    </Badge>
+                  </td>
+                  <td className="px-3 py-2 whitespace-nowrap">{outcomeLabel(incident.outcome)}</td>
+                  <td className="px-3 py-2">{incident.openedBy?.email ?? "—"}</td>
+                  <td className="px-3 py-2 whitespace-nowrap">
+                    {incident.closedAt === null ? "—" : <Timestamp date={incident.closedAt} />}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <div className="flex items-center justify-between border-t border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
+            <span className="text-zinc-600 dark:text-zinc-400" aria-live="polite">
+              {items.length} incident{items.length === 1 ? "" : "s"} shown
+            </span>
+            {list.hasNextPage ? (
+              <Button
+                busy={list.isFetchingNextPage}
+                disabled={list.isFetchingNextPage}
+                onClick={() => void list.fetchNextPage()}
+              >
+                Load more
+              </Button>
+            ) : (
+              <span className="text-zinc-600 dark:text-zinc-400">That is all.</span>
+            )}
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

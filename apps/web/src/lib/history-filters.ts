@@ -1,0 +1,56 @@
+// History filters as they live in the URL (shareable, survive a reload) and as incidents.list takes them.
+import { parseLocalDateTime } from "./time.ts";
+import type { RouterInputs, TIncidentOutcome, TIncidentStatus } from "./types.ts";
+
+export type THistoryFilters = {
+  host: string;
+  instance: string;
+  status: TIncidentStatus | "";
+  outcome: TIncidentOutcome | "";
+  text: string;
+  /** datetime-local values (the browser's local time) */
+  from: string;
+  to: string;
+};
+
+const STATUSES = new Set(["OPEN", "CLOSED"]);
+const OUTCOMES = new Set(["RECOVERED", "ABORTED", "NEEDS_REBOOT", "ESCALATED", "FALSE_ALARM"]);
+
+export const FILTER_KEYS = ["host", "instance", "status", "outcome", "text", "from", "to"] as const;
+
+export function readFilters(params: URLSearchParams): THistoryFilters {
+  const get = (key: string) => params.get(key)?.trim() ?? "";
+  const status = get("status");
+  const outcome = get("outcome");
+  return {
+    host: get("host"),
+    instance: get("instance"),
+    status: STATUSES.has(status) ? (status as TIncidentStatus) : "",
+    outcome: OUTCOMES.has(outcome) ? (outcome as TIncidentOutcome) : "",
+    text: get("text"),
+    from: get("from"),
+    to: get("to"),
+  };
+}
+
+export function toSearch(filters: THistoryFilters): string {
+  const params = new URLSearchParams();
+  for (const key of FILTER_KEYS) if (filters[key] !== "") params.set(key, filters[key]);
+  return params.toString();
+}
+
+type TListInput = Omit<RouterInputs["incidents"]["list"], "cursor">;
+
+export function toListInput(filters: THistoryFilters, limit: number): TListInput {
+  const blank = (value: string) => (value === "" ? undefined : value);
+  return {
+    host: blank(filters.host),
+    instance: blank(filters.instance),
+    status: filters.status === "" ? undefined : filters.status,
+    outcome: filters.outcome === "" ? undefined : filters.outcome,
+    text: blank(filters.text),
+    from: parseLocalDateTime(filters.from),
+    to: parseLocalDateTime(filters.to),
+    limit,
+  };
+}

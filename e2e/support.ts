@@ -1,0 +1,29 @@
+// Shared by the e2e specs and the config: the console's address, the first admin's fixed API token,
+// where artifacts go, and signing in through the console's session route (what the sign-in form does).
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { expect, type Page } from "@playwright/test";
+
+export const E2E_PORT = Number(process.env.E2E_PORT ?? 3107);
+export const BASE_URL = `http://127.0.0.1:${String(E2E_PORT)}`;
+
+/** PGRESCUE_BOOTSTRAP_TOKEN of the console under test: pgr_ + 43 base64url characters. */
+export const E2E_TOKEN = "pgr_e2eFixedBootstrapToken-for-the-console-0000";
+
+export const ARTIFACTS_DIR = path.join(import.meta.dirname, "artifacts");
+export const SCREENSHOTS_DIR = path.join(ARTIFACTS_DIR, "screenshots");
+export const DOWNLOADS_DIR = path.join(ARTIFACTS_DIR, "downloads");
+
+export function screenshotPath(name: string): string {
+  mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+  return path.join(SCREENSHOTS_DIR, `${name}.png`);
+}
+
+/** POST /api/session with the token: the httpOnly session cookie lands in the page's browser context. */
+export async function signInThroughApi(page: Page, token = E2E_TOKEN): Promise<void> {
+  const response = await page.request.post("/api/session", {
+    data: { token },
+    headers: { origin: BASE_URL },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+}
