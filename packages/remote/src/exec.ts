@@ -145,8 +145,14 @@ function collectChannelOutput(
   channel.stderr.on("data", (chunk: Buffer) => {
     stderrFilter.push(chunk);
   });
-  channel.on("exit", (code: number | null, signal?: string) => {
-    exit = { code: typeof code === "number" ? code : null, signal: signal ?? null };
+  const recordExit = (code: unknown, signal: unknown): void => {
+    exit = { code: typeof code === "number" ? code : null, signal: typeof signal === "string" ? signal : null };
+  };
+  channel.on("exit", recordExit);
+  // A fast command's exit-status can arrive in the same TCP read as the exec's success, before this listener
+  // exists; ssh2 repeats the exit status as the arguments of "close" (like child_process), so take it from there.
+  channel.on("close", (code: unknown, signal: unknown) => {
+    if (exit === undefined && (code !== undefined || signal !== undefined)) recordExit(code, signal);
   });
   const waitForMarker = (ms: number): Promise<StartMarker | undefined> =>
     marker !== undefined
@@ -189,15 +195,8 @@ function superviseChannel(
       spec.signal?.removeEventListener("abort", onAbort);
       output.end();
     };
-    let waitedForExit = false;
     const finish = (): void => {
       if (state !== "running") return;
-      // The exit status normally precedes the channel's close; give a late one a moment rather than report none.
-      if (output.exit() === undefined && connection.isAlive() && !waitedForExit) {
-        waitedForExit = true;
-        setTimeout(finish, 200);
-        return;
-      }
       cleanUp();
       const exit = output.exit();
       if (exit === undefined && !connection.isAlive()) {
