@@ -5,12 +5,13 @@ import { parseArgs } from "node:util";
 import { startLabHost } from "@pgrescue/lab";
 import type { TBenchmark } from "./benchmark.ts";
 import { diagnosisBenchmark } from "./diagnosis.ts";
+import { historyBenchmark } from "./history.ts";
 import { recoveryBenchmark } from "./recovery.ts";
 import { describeError } from "./harness.ts";
 import { collectMachineFacts, finishMachineFacts } from "./machine.ts";
 import { formatResultsJson, formatResultsMarkdown, writeResults, type TResultsHeader } from "./report.ts";
 
-const BENCHMARKS: readonly TBenchmark[] = [diagnosisBenchmark, recoveryBenchmark];
+const BENCHMARKS: readonly TBenchmark[] = [diagnosisBenchmark, recoveryBenchmark, historyBenchmark];
 const DEFAULT_ROUNDS = 15;
 const MIN_ROUNDS = 10;
 const WARM_UP_ROUNDS = 2;
