@@ -2,14 +2,12 @@
 // with a fresh embedded store and a fixed first-admin token) driven in Debian's Chromium.
 import path from "node:path";
 import { defineConfig } from "@playwright/test";
-import { ARTIFACTS_DIR, BASE_URL, E2E_PORT, E2E_TOKEN } from "./support.ts";
+import { BASE_URL, E2E_PORT, E2E_TOKEN, RESULTS_DIR, STORE_DIR } from "./support.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
-const storeDir = path.join(ARTIFACTS_DIR, "store");
-
 export default defineConfig({
   testDir: "tests",
-  outputDir: path.join(ARTIFACTS_DIR, "results"),
+  outputDir: RESULTS_DIR,
   fullyParallel: false,
   workers: 1,
   retries: 0,
@@ -35,12 +33,12 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `rm -rf '${storeDir}' && exec node '${path.join(repoRoot, "node_modules/tsx/dist/cli.mjs")}' '${path.join(repoRoot, "apps/web/scripts/serve.ts")}' start`,
+    command: `rm -rf '${STORE_DIR}' && exec node '${path.join(repoRoot, "node_modules/tsx/dist/cli.mjs")}' '${path.join(repoRoot, "apps/web/scripts/serve.ts")}' start`,
     url: `${BASE_URL}/api/trpc/system.health`,
     env: {
       PORT: String(E2E_PORT),
       HOST: "127.0.0.1",
-      PGRESCUE_DATA_DIR: storeDir,
+      PGRESCUE_DATA_DIR: STORE_DIR,
       DATABASE_URL: "",
       PGRESCUE_BOOTSTRAP_TOKEN: E2E_TOKEN,
     },

@@ -13,6 +13,16 @@ export const E2E_TOKEN = "pgr_e2eFixedBootstrapToken-for-the-console-0000";
 export const ARTIFACTS_DIR = path.join(import.meta.dirname, "artifacts");
 export const SCREENSHOTS_DIR = path.join(ARTIFACTS_DIR, "screenshots");
 export const DOWNLOADS_DIR = path.join(ARTIFACTS_DIR, "downloads");
+/** The console's embedded store (wiped at each start) and Playwright's results: one per port, so runs on
+ * different E2E_PORTs at the same time do not delete each other's store. */
+export const STORE_DIR = path.join(
+  ARTIFACTS_DIR,
+  process.env.E2E_PORT === undefined ? "store" : `store-${String(E2E_PORT)}`,
+);
+export const RESULTS_DIR = path.join(
+  ARTIFACTS_DIR,
+  process.env.E2E_PORT === undefined ? "results" : `results-${String(E2E_PORT)}`,
+);
 
 export function screenshotPath(name: string): string {
   mkdirSync(SCREENSHOTS_DIR, { recursive: true });

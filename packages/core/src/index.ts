@@ -22,3 +22,4 @@ export * from "./actions/action-output.ts";
 export * from "./ladder/ladder-schema.ts";
 export * from "./ladder/evidence.ts";
 export * from "./ladder/plan-ladder.ts";
+export * from "./diagnosis/diff-snapshots.ts";

@@ -1,6 +1,13 @@
-// hosts.*: add (connection test + host-key pin on explicit accept), list; credentials never leave the server.
+// hosts.*: testConnection (the key the host presents), add (connection test + host-key pin on explicit accept), list;
+// credentials never leave the server.
 import { z } from "zod";
-import { addHost, listHosts, ZAddHostInput } from "../services/hosts.ts";
+import {
+  addHost,
+  listHosts,
+  testHostConnection,
+  ZAddHostInput,
+  ZTestConnectionInput,
+} from "../services/hosts.ts";
 import { adminProcedure, createTRPCRouter, viewerProcedure } from "../trpc.ts";
 
 export const ZHostSchema = z.object({
@@ -30,7 +37,13 @@ export const ZHostListItemSchema = ZHostSchema.extend({
   ),
 });
 
+export const ZPresentedHostKeySchema = z.object({ algorithm: z.string(), fingerprint: z.string() });
+
 export const hostsRouter = createTRPCRouter({
+  testConnection: adminProcedure
+    .input(ZTestConnectionInput)
+    .output(ZPresentedHostKeySchema)
+    .mutation(({ ctx, input }) => testHostConnection(ctx.runtime, input)),
   add: adminProcedure
     .input(ZAddHostInput)
     .output(ZHostSchema)

@@ -1,10 +1,15 @@
-// instances.*: add a data directory on a host, list them with their last verdict, diagnose one (read-only), read a stored diagnosis back.
-import { ZSnapshot } from "@pgrescue/core";
+// instances.*: add a data directory on a host, list them with their last verdict, diagnose one (read-only), read stored diagnoses back.
+import { SNAPSHOT_CHANGE_AREAS, ZSnapshot } from "@pgrescue/core";
 import { z } from "zod";
-import { diagnoseInstance, getStoredDiagnosis } from "../services/diagnosis.ts";
+import {
+  diagnoseInstance,
+  getChangesSincePrevious,
+  getStoredDiagnosis,
+} from "../services/diagnosis.ts";
 import {
   addInstance,
   findInstance,
+  listInstanceHistory,
   listInstances,
   ZAddInstanceInput,
 } from "../services/instances.ts";
@@ -47,6 +52,15 @@ export const ZStoredDiagnosisSchema = z.object({
     .nullable(),
 });
 
+export const ZSnapshotChangeSchema = z.object({
+  area: z.enum(SNAPSHOT_CHANGE_AREAS),
+  kind: z.enum(["appeared", "disappeared", "changed", "unchanged-stuck"]),
+  subject: z.string().nullable(),
+  before: z.string().nullable(),
+  after: z.string().nullable(),
+  summary: z.string(),
+});
+
 const ZInstanceRef = z.union([
   z.object({ instanceId: z.string().min(1) }),
   z.object({ host: z.string().min(1), pgdata: z.string().min(1) }),
@@ -67,6 +81,38 @@ export const instancesRouter = createTRPCRouter({
       ),
     )
     .query(({ ctx, input }) => listInstances(ctx.db, input?.host)),
+  /** The instance's last diagnoses, newest first: what the page compares the current one with. */
+  history: viewerProcedure
+    .input(
+      z.object({
+        instanceId: z.string().min(1).max(64),
+        limit: z.number().int().min(1).max(100).default(10),
+      }),
+    )
+    .output(
+      z.array(
+        z.object({
+          id: z.string(),
+          takenAt: z.date(),
+          verdict: z.string(),
+          recommendedRung: z.number().int().nullable(),
+          incidentId: z.string().nullable(),
+        }),
+      ),
+    )
+    .query(({ ctx, input }) => listInstanceHistory(ctx.db, input.instanceId, input.limit)),
+  /** What changed since the instance's diagnosis before this one. */
+  changes: viewerProcedure
+    .input(z.object({ snapshotId: z.string().min(1).max(64) }))
+    .output(
+      z.object({
+        previous: z
+          .object({ snapshotId: z.string(), takenAt: z.date(), verdict: z.string() })
+          .nullable(),
+        changes: z.array(ZSnapshotChangeSchema),
+      }),
+    )
+    .query(({ ctx, input }) => getChangesSincePrevious(ctx.db, input.snapshotId)),
   snapshot: viewerProcedure
     .input(
       z.object({ snapshotId: z.string().min(1).max(64), includeRaw: z.boolean().default(false) }),

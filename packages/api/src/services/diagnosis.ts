@@ -1,6 +1,12 @@
 // Diagnosis of a stored instance: the one-exec probe over the host's pinned connection, stored as a Snapshot with its material hash.
 import { createHash } from "node:crypto";
-import { canonicalMaterialFacts, ZSnapshot, type TSnapshot } from "@pgrescue/core";
+import {
+  canonicalMaterialFacts,
+  diffSnapshots,
+  ZSnapshot,
+  type TSnapshot,
+  type TSnapshotChange,
+} from "@pgrescue/core";
 import type { Db } from "@pgrescue/db";
 import { diagnoseOverSsh } from "@pgrescue/remote";
 import type { TActor } from "./actor.ts";
@@ -131,5 +137,39 @@ export async function getStoredDiagnosis(db: Db, snapshotId: string, includeRaw:
       raw === null
         ? null
         : { stdout: raw.rawStdout, stderr: raw.rawStderr, exitCode: row.exitCode },
+  };
+}
+
+/**
+ * What changed between a stored diagnosis and the one of the same instance just before it
+ * (null previous when it is the first).
+ */
+export async function getChangesSincePrevious(
+  db: Db,
+  snapshotId: string,
+): Promise<{
+  previous: { snapshotId: string; takenAt: Date; verdict: string } | null;
+  changes: TSnapshotChange[];
+}> {
+  const current = await db.snapshot.findUnique({
+    where: { id: snapshotId },
+    select: { id: true, instanceId: true, takenAt: true, parsed: true },
+  });
+  if (current === null) throw notFound("snapshot", snapshotId);
+  const previous = await db.snapshot.findFirst({
+    where: {
+      instanceId: current.instanceId,
+      OR: [
+        { takenAt: { lt: current.takenAt } },
+        { takenAt: current.takenAt, id: { lt: current.id } },
+      ],
+    },
+    orderBy: [{ takenAt: "desc" }, { id: "desc" }],
+    select: { id: true, takenAt: true, verdict: true, parsed: true },
+  });
+  if (previous === null) return { previous: null, changes: [] };
+  return {
+    previous: { snapshotId: previous.id, takenAt: previous.takenAt, verdict: previous.verdict },
+    changes: diffSnapshots(ZSnapshot.parse(previous.parsed), ZSnapshot.parse(current.parsed)),
   };
 }

@@ -1,8 +1,9 @@
-// Hosts: adding one (connection test, host key pinned on explicit accept, credential sealed), listing, and the SSH target of a stored host.
+// Hosts: testing a connection (the key to accept), adding one (host key pinned on explicit accept, credential sealed), listing, and the SSH target of a stored host.
 import type { Prisma } from "@pgrescue/db";
 import { type Db } from "@pgrescue/db";
 import {
   HostKeyMismatchError,
+  HostKeyUnknownError,
   InvalidTargetError,
   validateHost,
   validatePort,
@@ -50,6 +51,12 @@ export const ZAddHostInput = z.object({
 });
 export type TAddHostInput = z.infer<typeof ZAddHostInput>;
 
+export const ZTestConnectionInput = ZAddHostInput.omit({ name: true, hostKey: true });
+export type TTestConnectionInput = z.infer<typeof ZTestConnectionInput>;
+
+/** The key the host presents, for the operator to compare out of band and accept. */
+export type TPresentedHostKey = { algorithm: string; fingerprint: string };
+
 /** Every field a response may carry; credentials never. */
 export const hostSelect = {
   id: true,
@@ -93,6 +100,34 @@ function toSshAuth(auth: THostAuthInput): SshAuth {
       return { kind: "password", password: auth.password };
     case "agent":
       return { kind: "agent" };
+  }
+}
+
+/**
+ * Connects without any pin and without trust on first use, so the executor stops at the key exchange
+ * (before any login) and reports the key the host presents: the operator compares it and accepts exactly it.
+ */
+export async function testHostConnection(
+  runtime: TRuntime,
+  input: TTestConnectionInput,
+): Promise<TPresentedHostKey> {
+  validateTargetFields(input);
+  const target: SshTarget = {
+    host: input.address,
+    port: input.port,
+    username: input.sshUser,
+    auth: toSshAuth(input.auth),
+    hostKey: {},
+    become: input.becomeUser,
+  };
+  try {
+    const result = await runtime.pool.run(target, "true", { timeoutMs: 20_000 });
+    return { algorithm: result.hostKey.algorithm, fingerprint: result.hostKey.fingerprint };
+  } catch (error) {
+    if (error instanceof HostKeyUnknownError) {
+      return { algorithm: error.presentedAlgorithm, fingerprint: error.presentedFingerprint };
+    }
+    throw error;
   }
 }
 

@@ -137,3 +137,21 @@ export async function listInstances(db: Db, host?: string) {
     },
   });
 }
+
+/** The last `limit` diagnoses of one instance, newest first (ids, verdicts, times: the snapshots themselves via instances.snapshot). */
+export async function listInstanceHistory(db: Db, instanceId: string, limit: number) {
+  const instance = await findInstance(db, { id: instanceId });
+  const snapshots = await db.snapshot.findMany({
+    where: { instanceId: instance.id },
+    orderBy: [{ takenAt: "desc" }, { id: "desc" }],
+    take: limit,
+    select: {
+      id: true,
+      takenAt: true,
+      verdict: true,
+      recommendedRung: true,
+      incidentId: true,
+    } satisfies Prisma.SnapshotSelect,
+  });
+  return snapshots;
+}

@@ -1,6 +1,7 @@
 "use client";
 // One diagnosis rendered for a DBA: verdict and evidence, postmaster, process tree, IPC objects,
 // connectivity, control data, the server log's tail, and the raw probe output on demand.
+import type { ReactNode } from "react";
 import { Badge, type TTone } from "~/components/ui/feedback";
 import { KeyValues, Section } from "~/components/ui/layout";
 import { Timestamp } from "~/components/ui/time";
@@ -43,10 +44,13 @@ export function SnapshotView({
   snapshot,
   meta,
   idPrefix = "snap",
+  afterVerdict,
 }: {
   snapshot: TSnapshotView;
   meta: TDiagnosisMeta;
   idPrefix?: string;
+  /** Shown right under the verdict (the instance page's changes since the previous diagnosis). */
+  afterVerdict?: ReactNode;
 }) {
   const { postmaster, pidFile, connectivity, controlData, log } = snapshot;
   const ready = connectivity.pgIsReady;
@@ -59,6 +63,7 @@ export function SnapshotView({
         {formatDuration(meta.durationMs)}, {meta.sshExecs} SSH exec{meta.sshExecs === 1 ? "" : "s"}
       </p>
       <VerdictBanner snapshot={snapshot} idPrefix={idPrefix} />
+      {afterVerdict}
 
       <div className="grid gap-4 lg:grid-cols-2">
         <Section id={`${idPrefix}-postmaster`} title="Postmaster">

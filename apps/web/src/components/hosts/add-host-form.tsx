@@ -1,5 +1,6 @@
 "use client";
-// Add a host: SSH target, credential (key, password or agent), optional become user, and how to pin its key.
+// Add a host: SSH target, credential (key, password or agent), optional become user, and how to pin its key —
+// including a connection test that shows the key the host presents, to accept exactly that one.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
@@ -41,6 +42,7 @@ export function AddHostForm() {
   const [fingerprint, setFingerprint] = useState("");
   const [targetError, setTargetError] = useState<string | null>(null);
   const [added, setAdded] = useState<RouterOutputs["hosts"]["add"] | null>(null);
+  const [presented, setPresented] = useState<RouterOutputs["hosts"]["testConnection"] | null>(null);
 
   const add = useMutation(
     trpc.hosts.add.mutationOptions({
@@ -54,36 +56,68 @@ export function AddHostForm() {
         setTarget("");
         setBecomeUser("");
         setFingerprint("");
+        setPresented(null);
         await queryClient.invalidateQueries({ queryKey: trpc.hosts.list.queryKey() });
         await queryClient.invalidateQueries({ queryKey: trpc.instances.list.queryKey() });
       },
     }),
   );
 
-  const submit = (event: SubmitEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    setAdded(null);
+  const testConnection = useMutation(
+    trpc.hosts.testConnection.mutationOptions({
+      onSuccess: (key) => {
+        setPresented(key);
+      },
+    }),
+  );
+
+  /** The connection fields both the test and the add send, or null when the SSH target does not parse. */
+  const readConnection = () => {
     const parsed = parseSshTarget(target);
     if (!parsed.ok) {
       setTargetError(parsed.error);
-      return;
+      return null;
     }
     setTargetError(null);
-    add.mutate({
-      name: name.trim(),
+    return {
       ...parsed.value,
       becomeUser: becomeUser.trim() === "" ? undefined : becomeUser.trim(),
       auth:
         authKind === "key"
-          ? { kind: "key", privateKey, passphrase: passphrase === "" ? undefined : passphrase }
+          ? {
+              kind: "key" as const,
+              privateKey,
+              passphrase: passphrase === "" ? undefined : passphrase,
+            }
           : authKind === "password"
-            ? { kind: "password", password }
-            : { kind: "agent" },
-      hostKey: acceptHostKey ? { acceptNew: true } : { fingerprint: fingerprint.trim() },
-    });
+            ? { kind: "password" as const, password }
+            : { kind: "agent" as const },
+    };
   };
 
-  const error = add.isError ? readError(add.error) : null;
+  const addWith = (hostKey: { acceptNew: true } | { fingerprint: string }) => {
+    setAdded(null);
+    testConnection.reset();
+    const connection = readConnection();
+    if (connection === null) return;
+    add.mutate({ name: name.trim(), ...connection, hostKey });
+  };
+
+  const submit = (event: SubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    addWith(acceptHostKey ? { acceptNew: true } : { fingerprint: fingerprint.trim() });
+  };
+
+  const test = () => {
+    setPresented(null);
+    add.reset();
+    const connection = readConnection();
+    if (connection === null) return;
+    testConnection.mutate(connection);
+  };
+
+  const testError = testConnection.isError ? readError(testConnection.error) : null;
+  const error = add.isError ? readError(add.error) : testError;
   const fields = error?.fieldErrors ?? {};
   const targetErrors =
     targetError === null ? errorsAt(fields, "sshUser", "address", "port") : [targetError];
@@ -110,6 +144,8 @@ export function AddHostForm() {
           value={target}
           onChange={(event) => {
             setTarget(event.target.value);
+            // A key shown for another target must not be accepted for this one.
+            setPresented(null);
           }}
           placeholder="postgres@db1.example.com:22"
           spellCheck={false}
@@ -264,7 +300,33 @@ export function AddHostForm() {
 
       <div aria-live="polite" className="space-y-2">
         {error === null ? null : (
-          <ErrorAlert title="The host was not added" message={error.message} />
+          <ErrorAlert
+            title={add.isError ? "The host was not added" : "The connection test failed"}
+            message={error.message}
+          />
+        )}
+        {presented === null ? null : (
+          <Alert tone="neutral" title="The host presents this key" testId="presented-host-key">
+            <p>
+              <span className="font-mono" data-testid="presented-fingerprint">
+                {presented.fingerprint}
+              </span>{" "}
+              ({presented.algorithm}). Compare it with{" "}
+              <code className="font-mono">ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub</code> on the
+              host before you accept it; nothing was logged in yet.
+            </p>
+            <Button
+              className="mt-2"
+              variant="primary"
+              busy={add.isPending}
+              disabled={add.isPending}
+              onClick={() => {
+                addWith({ fingerprint: presented.fingerprint });
+              }}
+            >
+              Accept this key
+            </Button>
+          </Alert>
         )}
         {added === null ? null : (
           <Alert tone="good" title={`Added ${added.name}`} testId="host-added">
@@ -278,9 +340,18 @@ export function AddHostForm() {
         )}
       </div>
 
-      <Button type="submit" variant="primary" busy={add.isPending} disabled={add.isPending}>
-        {add.isPending ? "Connecting…" : "Add host"}
-      </Button>
+      <div className="flex flex-wrap gap-2">
+        <Button type="submit" variant="primary" busy={add.isPending} disabled={add.isPending}>
+          {add.isPending ? "Connecting…" : "Add host"}
+        </Button>
+        <Button
+          busy={testConnection.isPending}
+          disabled={testConnection.isPending || add.isPending}
+          onClick={test}
+        >
+          {testConnection.isPending ? "Testing…" : "Test connection"}
+        </Button>
+      </div>
     </form>
   );
 }

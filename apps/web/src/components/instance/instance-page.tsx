@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
+import { SnapshotChanges } from "~/components/diagnosis/snapshot-changes";
 import { SnapshotView, type TDiagnosisMeta } from "~/components/diagnosis/snapshot-view";
 import { useMe } from "~/components/session/use-me";
 import { Button, ButtonLink } from "~/components/ui/button";
@@ -199,7 +200,11 @@ export function InstancePage({ instanceId }: { instanceId: string }) {
       </div>
 
       {shown !== null ? (
-        <SnapshotView snapshot={shown.snapshot} meta={shown.meta} />
+        <SnapshotView
+          snapshot={shown.snapshot}
+          meta={shown.meta}
+          afterVerdict={<SnapshotChanges snapshotId={shown.meta.snapshotId} />}
+        />
       ) : lastSnapshotId !== undefined && stored.isPending ? (
         <LoadingBlock label="Loading the last diagnosis…" className="h-64" />
       ) : stored.isError ? (
