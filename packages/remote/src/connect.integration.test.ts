@@ -53,7 +53,7 @@ describe("logins", () => {
   });
 
   it("logs in with a passphrase-protected RSA key", async () => {
-    expect(lab.logins.postgresRsa.passphrase).toBeTruthy();
+    expect(lab.logins.postgresRsa.passphrase).toMatch(/^\S{12,}$/);
     expect(await whoami(pinnedTarget(lab, lab.logins.postgresRsa))).toBe("postgres");
   });
 
