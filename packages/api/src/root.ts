@@ -1,5 +1,6 @@
 // The application router: one sub-router per area.
 import { policyRouter, tokensRouter, usersRouter } from "./routers/admin.ts";
+import { demoRouter } from "./routers/demo.ts";
 import { hostsRouter } from "./routers/hosts.ts";
 import { incidentsRouter } from "./routers/incidents.ts";
 import { instancesRouter } from "./routers/instances.ts";
@@ -16,6 +17,7 @@ export const appRouter = createTRPCRouter({
   users: usersRouter,
   tokens: tokensRouter,
   policy: policyRouter,
+  demo: demoRouter,
 });
 
 export type AppRouter = typeof appRouter;

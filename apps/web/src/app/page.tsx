@@ -17,6 +17,7 @@ export default function HomePage() {
             Hosts and instances
           </ButtonLink>
           <ButtonLink href="/history">Incident history</ButtonLink>
+          <ButtonLink href="/demo">Try it on a lab host</ButtonLink>
         </div>
       </section>
       <SystemHealth />
