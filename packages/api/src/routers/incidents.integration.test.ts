@@ -144,6 +144,8 @@ async function expectCompleteHistory(incidentId: string): Promise<void> {
   }
   expect(detail.snapshots.length).toBeGreaterThanOrEqual(ran.length + 1);
   const actions = detail.auditEvents.map((event) => event.action);
+  // The opening diagnosis comes first in the trail, then the incident.
+  expect(actions.slice(0, 2)).toEqual(["diagnosis.run", "incident.open"]);
   for (const action of [
     "incident.open",
     "diagnosis.run",

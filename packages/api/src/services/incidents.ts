@@ -86,6 +86,15 @@ export async function openIncident(
     data: { incidentId },
     select: { id: true },
   });
+  // The opening diagnosis ran before the incident existed: its audit event joins the incident's trail.
+  await db.auditEvent.updateMany({
+    where: {
+      action: "diagnosis.run",
+      incidentId: null,
+      details: { path: ["snapshotId"], equals: diagnosis.snapshotId },
+    },
+    data: { incidentId },
+  });
   await recordAudit(db, actor, {
     action: "incident.open",
     targetType: "Incident",
