@@ -2,7 +2,7 @@
 // where artifacts go, and signing in through the console's session route (what the sign-in form does).
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { expect, type Page } from "@playwright/test";
+import { expect, type Locator, type Page } from "@playwright/test";
 
 export const E2E_PORT = Number(process.env.E2E_PORT ?? 3107);
 export const BASE_URL = `http://127.0.0.1:${String(E2E_PORT)}`;
@@ -36,4 +36,27 @@ export async function signInThroughApi(page: Page, token = E2E_TOKEN): Promise<v
     headers: { origin: BASE_URL },
   });
   expect(response.status(), await response.text()).toBe(200);
+}
+
+/** Approves the incident page's open step through the dialog, typing the instance's name when the rung asks for it. */
+export async function approveOpenStep(
+  page: Page,
+  step: Locator,
+  instanceName: string,
+): Promise<void> {
+  const dialog = page.getByRole("dialog");
+  await step.getByRole("button", { name: "Approve…" }).click();
+  const confirm = dialog.getByLabel(/Type the instance's name/);
+  if ((await confirm.count()) > 0) await confirm.fill(instanceName);
+  await dialog.getByRole("button", { name: "Approve", exact: true }).click();
+  await expect(dialog).toBeHidden();
+  await expect(step).toHaveAttribute("data-status", "APPROVED");
+}
+
+/** Nothing proposed yet (e.g. crash recovery after SIGCONT): wait, diagnose again, and return the current verdict. */
+export async function diagnoseAgain(page: Page): Promise<string> {
+  await page.waitForTimeout(2_000);
+  await page.getByRole("button", { name: "Diagnose again" }).click();
+  await expect(page.getByTestId("rediagnosis-result")).toBeVisible({ timeout: 60_000 });
+  return page.getByTestId("current-verdict").innerText();
 }

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { startLabHost, type LabHost, type LabInstance, type ScenarioState } from "@pgrescue/lab";
 import { expect, test, type Page } from "@playwright/test";
-import { screenshotPath, signInThroughApi } from "../support.ts";
+import { approveOpenStep, diagnoseAgain, screenshotPath, signInThroughApi } from "../support.ts";
 
 test.describe.configure({ mode: "serial" });
 
@@ -244,19 +244,11 @@ test("drift: a step approved for one process table is refused after it changed; 
   for (let round = 0; round < 8 && verdict !== "healthy"; round += 1) {
     const step = page.locator('[data-testid="open-step"]');
     if ((await step.count()) === 0) {
-      await page.waitForTimeout(2_000);
-      await page.getByRole("button", { name: "Diagnose again" }).click();
-      await expect(page.getByTestId("rediagnosis-result")).toBeVisible({ timeout: 60_000 });
-      verdict = await page.getByTestId("current-verdict").innerText();
+      verdict = await diagnoseAgain(page);
       continue;
     }
     const seq = Number(await step.getAttribute("data-seq"));
-    await step.getByRole("button", { name: "Approve…" }).click();
-    const confirm = dialog.getByLabel(/Type the instance's name/);
-    if ((await confirm.count()) > 0) await confirm.fill("main");
-    await dialog.getByRole("button", { name: "Approve", exact: true }).click();
-    await expect(dialog).toBeHidden();
-    await expect(step).toHaveAttribute("data-status", "APPROVED");
+    await approveOpenStep(page, step, "main");
     await step.getByRole("button", { name: "Run", exact: true }).click();
     await expect(outcome).toContainText(`Step ${String(seq)} (rung`, { timeout: 180_000 });
     await expect(outcome).toContainText("succeeded, exit code 0");

@@ -7,7 +7,13 @@ import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { startLabHost, type LabHost, type LabInstance, type ScenarioState } from "@pgrescue/lab";
 import { expect, test, type Page } from "@playwright/test";
-import { DOWNLOADS_DIR, screenshotPath, signInThroughApi } from "../support.ts";
+import {
+  approveOpenStep,
+  diagnoseAgain,
+  DOWNLOADS_DIR,
+  screenshotPath,
+  signInThroughApi,
+} from "../support.ts";
 
 test.describe.configure({ mode: "serial" });
 
@@ -184,20 +190,11 @@ test("zombies: diagnose, approve and run the ladder to healthy, close, find it i
   for (let round = 0; round < 6 && verdict !== "healthy"; round += 1) {
     const step = page.locator('[data-testid="open-step"]');
     if ((await step.count()) === 0) {
-      // Nothing to run yet (e.g. crash recovery still going on after SIGCONT): look again.
-      await page.waitForTimeout(2_000);
-      await page.getByRole("button", { name: "Diagnose again" }).click();
-      await expect(page.getByTestId("rediagnosis-result")).toBeVisible({ timeout: 60_000 });
-      verdict = await page.getByTestId("current-verdict").innerText();
+      verdict = await diagnoseAgain(page);
       continue;
     }
     const seq = Number(await step.getAttribute("data-seq"));
-    await step.getByRole("button", { name: "Approve…" }).click();
-    const confirm = dialog.getByLabel(/Type the instance's name/);
-    if ((await confirm.count()) > 0) await confirm.fill("main");
-    await dialog.getByRole("button", { name: "Approve", exact: true }).click();
-    await expect(dialog).toBeHidden();
-    await expect(step).toHaveAttribute("data-status", "APPROVED");
+    await approveOpenStep(page, step, "main");
     await step.getByRole("button", { name: "Run", exact: true }).click();
     // The script's output arrives over the live event stream (SSE) as the host prints it.
     const output = page
