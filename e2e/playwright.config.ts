@@ -41,6 +41,8 @@ export default defineConfig({
       PGRESCUE_DATA_DIR: STORE_DIR,
       DATABASE_URL: "",
       PGRESCUE_BOOTSTRAP_TOKEN: E2E_TOKEN,
+      // a run on its own port builds into its own directory, so parallel runs do not overwrite each other
+      ...(process.env.E2E_PORT === undefined ? {} : { PGRESCUE_DIST_DIR: `.next-e2e-${String(E2E_PORT)}` }),
     },
     timeout: 300_000,
     reuseExistingServer: false,

@@ -3,6 +3,8 @@
 import type { NextConfig } from "next";
 
 const config: NextConfig = {
+  // e2e runs on several ports at once build into their own directories (see e2e/playwright.config.ts)
+  distDir: process.env.PGRESCUE_DIST_DIR ?? ".next",
   reactStrictMode: true,
   poweredByHeader: false,
   transpilePackages: [

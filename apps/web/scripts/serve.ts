@@ -13,7 +13,6 @@ import { readLauncherEnv } from "../src/env.ts";
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(appDir, "../..");
 const migrationsDir = path.join(repoRoot, "prisma/migrations");
-const stampFile = path.join(appDir, ".next/pgrescue-source-hash");
 const nextBin = path.join(appDir, "node_modules/next/dist/bin/next");
 
 /** Source trees whose change requires a new production build. */
@@ -33,7 +32,8 @@ function hashSources(): string {
     const st = statSync(p, { throwIfNoEntry: false });
     if (!st) return;
     if (st.isDirectory()) {
-      for (const entry of readdirSync(p).sort()) if (!SKIP.has(entry)) walk(path.join(p, entry));
+      for (const entry of readdirSync(p).sort())
+        if (!SKIP.has(entry) && !entry.startsWith(".next-")) walk(path.join(p, entry));
     } else if (!/\.(test|integration\.test)\.tsx?$/.test(p)) {
       hash.update(p).update(readFileSync(p));
     }
@@ -42,10 +42,11 @@ function hashSources(): string {
   return hash.digest("hex");
 }
 
-function buildIfNeeded(): void {
+function buildIfNeeded(distDir: string): void {
+  const stampFile = path.join(distDir, "pgrescue-source-hash");
   const current = hashSources();
   const built =
-    existsSync(path.join(appDir, ".next/BUILD_ID")) && existsSync(stampFile)
+    existsSync(path.join(distDir, "BUILD_ID")) && existsSync(stampFile)
       ? readFileSync(stampFile, "utf8").trim()
       : "";
   if (built === current) return;
@@ -65,7 +66,7 @@ function buildIfNeeded(): void {
 async function main(): Promise<void> {
   const mode = process.argv[2] === "dev" ? "dev" : "start";
   const env = readLauncherEnv();
-  if (mode === "start") buildIfNeeded();
+  if (mode === "start") buildIfNeeded(path.join(appDir, env.PGRESCUE_DIST_DIR));
 
   const dataDir = env.PGRESCUE_DATA_DIR ?? path.join(repoRoot, ".data");
   const store = await openStore({

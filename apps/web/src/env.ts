@@ -24,6 +24,11 @@ const ZLauncherEnv = z.object({
   ),
   PGRESCUE_DATA_DIR: z.string().min(1).optional(),
   PGRESCUE_STORE_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** Next.js build directory under apps/web (next.config.ts reads the same variable) */
+  PGRESCUE_DIST_DIR: z
+    .string()
+    .regex(/^\.next(-[A-Za-z0-9_-]+)?$/, "PGRESCUE_DIST_DIR must be .next or .next-<name>")
+    .default(".next"),
   /** the first admin's API token on first start (otherwise one is generated and printed once) */
   PGRESCUE_BOOTSTRAP_TOKEN: z.preprocess(emptyIsUnset, z.string().min(1).optional()),
 });
