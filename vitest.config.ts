@@ -22,7 +22,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["packages/*/src/**/*.integration.test.ts", "apps/web/src/**/*.integration.test.ts", "test/**/*.integration.test.ts"],
+          include: ["packages/*/src/**/*.integration.test.ts", "apps/web/src/**/*.integration.test.ts", "apps/web/scripts/**/*.integration.test.ts", "test/**/*.integration.test.ts"],
           exclude: ["**/node_modules/**"],
           environment: "node",
           testTimeout: 120_000,

@@ -2,7 +2,7 @@
 // with a fresh embedded store and a fixed first-admin token) driven in Debian's Chromium.
 import path from "node:path";
 import { defineConfig } from "@playwright/test";
-import { BASE_URL, E2E_PORT, E2E_TOKEN, RESULTS_DIR, STORE_DIR } from "./support.ts";
+import { BASE_URL, E2E_ADMIN, E2E_PORT, E2E_TOKEN, RESULTS_DIR, STORE_DIR } from "./support.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
 export default defineConfig({
@@ -40,9 +40,15 @@ export default defineConfig({
       HOST: "127.0.0.1",
       PGRESCUE_DATA_DIR: STORE_DIR,
       DATABASE_URL: "",
+      PGRESCUE_ADMIN_EMAIL: E2E_ADMIN.email,
+      PGRESCUE_ADMIN_PASSWORD: E2E_ADMIN.password,
       PGRESCUE_BOOTSTRAP_TOKEN: E2E_TOKEN,
+      // every spec signs in from 127.0.0.1; the per-address limit itself is tested against the API
+      PGRESCUE_SIGN_IN_PER_MINUTE: "120",
       // a run on its own port builds into its own directory, so parallel runs do not overwrite each other
-      ...(process.env.E2E_PORT === undefined ? {} : { PGRESCUE_DIST_DIR: `.next-e2e-${String(E2E_PORT)}` }),
+      ...(process.env.E2E_PORT === undefined
+        ? {}
+        : { PGRESCUE_DIST_DIR: `.next-e2e-${String(E2E_PORT)}` }),
     },
     timeout: 300_000,
     reuseExistingServer: false,

@@ -1,5 +1,5 @@
-// Shared by the e2e specs and the config: the console's address, the first admin's fixed API token,
-// where artifacts go, and signing in through the console's session route (what the sign-in form does).
+// Shared by the e2e specs and the config: the console's address, the first admin's password and API token,
+// where artifacts go, and signing in through the console's auth route (what the sign-in form does).
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { expect, type Locator, type Page } from "@playwright/test";
@@ -7,7 +7,7 @@ import { expect, type Locator, type Page } from "@playwright/test";
 export const E2E_PORT = Number(process.env.E2E_PORT ?? 3107);
 export const BASE_URL = `http://127.0.0.1:${String(E2E_PORT)}`;
 
-/** PGRESCUE_BOOTSTRAP_TOKEN of the console under test: pgr_ + 43 base64url characters. */
+/** PGRESCUE_BOOTSTRAP_TOKEN of the console under test (the first admin's API token): pgr_ + 43 base64url characters. */
 export const E2E_TOKEN = "pgr_e2eFixedBootstrapToken-for-the-console-0000";
 
 export const ARTIFACTS_DIR = path.join(import.meta.dirname, "artifacts");
@@ -29,10 +29,16 @@ export function screenshotPath(name: string): string {
   return path.join(SCREENSHOTS_DIR, `${name}.png`);
 }
 
-/** POST /api/session with the token: the httpOnly session cookie lands in the page's browser context. */
-export async function signInThroughApi(page: Page, token = E2E_TOKEN): Promise<void> {
-  const response = await page.request.post("/api/session", {
-    data: { token },
+/** The first admin, created from PGRESCUE_ADMIN_EMAIL/PASSWORD at the console's first start. */
+export const E2E_ADMIN = { email: "admin@e2e.example", password: "e2e first admin passphrase" };
+
+/** Signs in as the sign-in form does (POST /api/auth/sign-in/email): the httpOnly session cookie lands in the page's browser context. */
+export async function signInThroughApi(
+  page: Page,
+  user: { email: string; password: string } = E2E_ADMIN,
+): Promise<void> {
+  const response = await page.request.post("/api/auth/sign-in/email", {
+    data: { email: user.email, password: user.password },
     headers: { origin: BASE_URL },
   });
   expect(response.status(), await response.text()).toBe(200);
@@ -59,4 +65,57 @@ export async function diagnoseAgain(page: Page): Promise<string> {
   await page.getByRole("button", { name: "Diagnose again" }).click();
   await expect(page.getByTestId("rediagnosis-result")).toBeVisible({ timeout: 60_000 });
   return page.getByTestId("current-verdict").innerText();
+}
+
+/** A tRPC mutation over HTTP with the page's session cookie (superjson wire format); fails the test on an error answer. */
+export async function trpcMutation<T>(page: Page, procedure: string, input: unknown): Promise<T> {
+  const response = await page.request.post(`/api/trpc/${procedure}`, {
+    data: { json: input },
+    headers: { origin: BASE_URL },
+  });
+  const body = await response.text();
+  expect(response.status(), `${procedure}: ${body}`).toBe(200);
+  return (JSON.parse(body) as { result: { data: { json: T } } }).result.data.json;
+}
+
+/** A tRPC query over HTTP with the page's session cookie; dates arrive as ISO strings. */
+export async function trpcQuery<T>(page: Page, procedure: string, input?: unknown): Promise<T> {
+  const query =
+    input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
+  const response = await page.request.get(`/api/trpc/${procedure}${query}`);
+  const body = await response.text();
+  expect(response.status(), `${procedure}: ${body}`).toBe(200);
+  return (JSON.parse(body) as { result: { data: { json: T } } }).result.data.json;
+}
+
+/** What addLabInstanceThroughApi needs of a lab host and its instance (structurally @pgrescue/lab's types). */
+type TLabTarget = {
+  ssh: { host: string; port: number; hostKeyFingerprint: string };
+  logins: { postgres: { privateKey: string } };
+};
+type TLabPg = { pgdata: string; binDir: string; logFile: string };
+
+/** Adds a lab host (postgres key, its host key pinned) and its instance "main" through the API; returns the instance id. */
+export async function addLabInstanceThroughApi(
+  page: Page,
+  hostName: string,
+  lab: TLabTarget,
+  pg: TLabPg,
+): Promise<string> {
+  await trpcMutation(page, "hosts.add", {
+    name: hostName,
+    address: lab.ssh.host,
+    port: lab.ssh.port,
+    sshUser: "postgres",
+    auth: { kind: "key", privateKey: lab.logins.postgres.privateKey },
+    hostKey: { fingerprint: lab.ssh.hostKeyFingerprint },
+  });
+  const instance = await trpcMutation<{ id: string }>(page, "instances.add", {
+    host: hostName,
+    pgdata: pg.pgdata,
+    pgBin: pg.binDir,
+    logFile: pg.logFile,
+    name: "main",
+  });
+  return instance.id;
 }

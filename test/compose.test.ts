@@ -17,7 +17,8 @@ const ZCompose = z.object({
     console: z.object({
       build: z.string(),
       depends_on: z.object({ store: z.object({ condition: z.literal("service_healthy") }) }),
-      environment: z.object({ DATABASE_URL: z.string(), HOST: z.string(), PORT: z.string() }),
+      environment: z.object({ DATABASE_URL: z.string(), HOST: z.string(), PORT: z.string(), PGRESCUE_DATA_DIR: z.string() }),
+      volumes: z.array(z.string()),
       ports: z.array(z.string()),
     }),
   }),
@@ -41,6 +42,13 @@ describe("docker-compose.yml", () => {
   it("publishes the port the console listens on, on all interfaces inside the container", () => {
     expect(app.ports).toContain(`${app.environment.PORT}:${app.environment.PORT}`);
     expect(app.environment.HOST).toBe("0.0.0.0");
+  });
+
+  it("keeps the console's data dir (its secret.key) on a named volume", () => {
+    const dataDir = app.environment.PGRESCUE_DATA_DIR;
+    const mount = app.volumes.find((v) => v.endsWith(`:${dataDir}`));
+    expect(mount).toBeDefined();
+    expect(Object.keys(compose.volumes)).toContain(mount?.split(":")[0]);
   });
 
   it("builds from a Dockerfile whose command is the console's serve script", () => {

@@ -8,7 +8,13 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startLabHost, type LabHost, type LabInstance, type ScenarioState } from "@pgrescue/lab";
+import {
+  rotateHostKey,
+  startLabHost,
+  type LabHost,
+  type LabInstance,
+  type ScenarioState,
+} from "@pgrescue/lab";
 import { expect, test, type Page } from "@playwright/test";
 import { approveOpenStep, diagnoseAgain, screenshotPath, signInThroughApi } from "../support.ts";
 
@@ -53,36 +59,6 @@ function foreignFingerprint(): string {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** The key the host's sshd presents now (ssh-keyscan from this machine). */
-function scanFingerprint(lab: LabHost): string | null {
-  try {
-    const line = execFileSync(
-      "ssh-keyscan",
-      ["-T", "3", "-t", "ed25519", "-p", String(lab.ssh.port), lab.ssh.host],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
-    );
-    const printed = execFileSync("ssh-keygen", ["-lf", "-"], { encoding: "utf8", input: line });
-    return printed.split(" ")[1] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** Gives the lab's sshd a new host key: a fresh key in the lab dir, the HostKey line edited, SIGHUP inside the host. */
-async function rotateHostKey(lab: LabHost): Promise<string> {
-  const keyFile = path.join(lab.dir, "ssh", "host_ed25519_key_rotated");
-  rmSync(keyFile, { force: true });
-  rmSync(`${keyFile}.pub`, { force: true });
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "rotated", "-f", keyFile]);
-  const rotated = fingerprintOf(`${keyFile}.pub`);
-  const hup = await lab.exec(
-    `sed -i 's|^HostKey .*|HostKey ${keyFile}|' '${lab.ssh.configFile}' && kill -HUP "$(cat '${lab.ssh.pidFile}')"`,
-  );
-  expect(hup.code, hup.stderr).toBe(0);
-  await expect.poll(() => scanFingerprint(lab), { timeout: 20_000 }).toBe(rotated);
-  return rotated;
 }
 
 async function fillHostForm(page: Page, name: string, lab: LabHost): Promise<void> {
@@ -143,7 +119,7 @@ test("host key: test shows the presented key, a wrong one is refused, the shown 
   await addInstance(page, "hostkey", keyPg);
 
   // The host's sshd now presents another key: the diagnosis refuses to log in.
-  const rotated = await rotateHostKey(keyLab);
+  const { fingerprint: rotated } = await rotateHostKey(keyLab);
   await page.getByTestId("instance-added").getByRole("link").click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText("main");
   await page.getByRole("button", { name: "Diagnose", exact: true }).click();

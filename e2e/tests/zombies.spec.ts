@@ -9,10 +9,12 @@ import { startLabHost, type LabHost, type LabInstance, type ScenarioState } from
 import { expect, test, type Page } from "@playwright/test";
 import {
   approveOpenStep,
+  BASE_URL,
   diagnoseAgain,
   DOWNLOADS_DIR,
   screenshotPath,
   signInThroughApi,
+  trpcMutation,
 } from "../support.ts";
 
 test.describe.configure({ mode: "serial" });
@@ -158,6 +160,30 @@ test("zombies: diagnose, approve and run the ladder to healthy, close, find it i
     `kill -CONT ${String(postmasterPid)}`,
   );
   await page.screenshot({ path: screenshotPath("incident-proposed") });
+
+  // Role restriction: an operator sees the same step, without the approve control, and why.
+  const operator = {
+    email: `operator-${String(Date.now())}@e2e.example`,
+    password: "operator's passphrase",
+  };
+  await trpcMutation(page, "users.create", {
+    ...operator,
+    name: "Night operator",
+    role: "OPERATOR",
+  });
+  const operatorContext = await page.context().browser()?.newContext({ baseURL: BASE_URL });
+  if (operatorContext === undefined) throw new Error("no browser for a second context");
+  const operatorPage = await operatorContext.newPage();
+  await signInThroughApi(operatorPage, operator);
+  await operatorPage.goto(page.url());
+  const operatorStep = operatorPage.getByTestId("open-step");
+  await expect(operatorStep).toHaveAttribute("data-rung", "0");
+  await expect(
+    operatorPage.getByText("Approving needs the approver role; you are operator."),
+  ).toBeVisible();
+  await expect(operatorStep.getByRole("button", { name: "Approve…" })).toHaveCount(0);
+  await operatorPage.screenshot({ path: screenshotPath("incident-operator-cannot-approve") });
+  await operatorContext.close();
 
   // A refused approval: rung 3 (with a reason, it skips the recommendation) and a wrong typed confirmation.
   const rung3 = await proposeRung(

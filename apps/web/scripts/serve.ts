@@ -6,13 +6,17 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { bootstrapFirstAdmin, markInterruptedSteps } from "@pgrescue/api/startup";
-import { openStore } from "@pgrescue/db/store";
-import { readLauncherEnv } from "../src/env.ts";
+import {
+  bootstrapFirstAdmin,
+  findInterruptedRotation,
+  issueSetupToken,
+  markInterruptedSteps,
+} from "@pgrescue/api/startup";
+import type { Db } from "@pgrescue/db";
+import { readLauncherEnv, type LauncherEnv } from "../src/env.ts";
+import { consoleDataDir, migrationsDir, openConsoleStore, repoRoot } from "./console-store.ts";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const repoRoot = path.resolve(appDir, "../..");
-const migrationsDir = path.join(repoRoot, "prisma/migrations");
 const nextBin = path.join(appDir, "node_modules/next/dist/bin/next");
 
 /** Source trees whose change requires a new production build. */
@@ -63,40 +67,67 @@ function buildIfNeeded(distDir: string): void {
   writeFileSync(stampFile, current + "\n");
 }
 
+/** Where a person at this machine opens the console (a wildcard bind address is not one). */
+function consoleUrl(env: LauncherEnv): string {
+  if (env.PGRESCUE_PUBLIC_URL !== undefined) return env.PGRESCUE_PUBLIC_URL.replace(/\/+$/, "");
+  const host = env.HOST === "0.0.0.0" || env.HOST === "::" ? "127.0.0.1" : env.HOST;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${String(env.PORT)}`;
+}
+
+/**
+ * No user yet: the admin from PGRESCUE_ADMIN_EMAIL/PASSWORD (unattended installs, tests), else a one-time
+ * setup link in the log — the token after `#` never reaches a server log or a proxy.
+ */
+async function prepareFirstAdmin(db: Db, env: LauncherEnv): Promise<void> {
+  const { PGRESCUE_ADMIN_EMAIL: email, PGRESCUE_ADMIN_PASSWORD: password } = env;
+  if ((email === undefined) !== (password === undefined)) {
+    throw new Error("set both PGRESCUE_ADMIN_EMAIL and PGRESCUE_ADMIN_PASSWORD, or neither");
+  }
+  if (env.PGRESCUE_BOOTSTRAP_TOKEN !== undefined && email === undefined) {
+    throw new Error(
+      "PGRESCUE_BOOTSTRAP_TOKEN needs PGRESCUE_ADMIN_EMAIL and PGRESCUE_ADMIN_PASSWORD: it is that admin's API token",
+    );
+  }
+  if (email !== undefined && password !== undefined) {
+    const admin = await bootstrapFirstAdmin(db, {
+      email,
+      password,
+      token: env.PGRESCUE_BOOTSTRAP_TOKEN,
+    });
+    if (admin !== null)
+      console.log(
+        `pgrescue: first start: created the admin ${admin.email} from PGRESCUE_ADMIN_EMAIL`,
+      );
+    return;
+  }
+  const token = await issueSetupToken(db);
+  if (token !== null) {
+    console.log(
+      `pgrescue: no users yet. Create the first admin within 24 hours at this one-time link:\n\n    ${consoleUrl(env)}/setup#${token}\n`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const mode = process.argv[2] === "dev" ? "dev" : "start";
   const env = readLauncherEnv();
+  const pendingKey = await findInterruptedRotation(consoleDataDir(env));
+  if (pendingKey !== null) {
+    console.error(
+      `pgrescue: a key rotation stopped before it finished (${pendingKey} exists): run \`pnpm rotate-key\` to finish it, then start the console`,
+    );
+    process.exit(1);
+  }
   if (mode === "start") buildIfNeeded(path.join(appDir, env.PGRESCUE_DIST_DIR));
 
-  const dataDir = env.PGRESCUE_DATA_DIR ?? path.join(repoRoot, ".data");
-  const store = await openStore({
-    databaseUrl: env.DATABASE_URL,
-    dataDir,
-    migrationsDir,
-    port: env.PGRESCUE_STORE_PORT,
-  });
-  console.log(
-    store.embedded
-      ? `pgrescue: embedded store ready (data in ${dataDir})`
-      : "pgrescue: using the PostgreSQL at DATABASE_URL",
-  );
-  if (store.migrations.applied.length > 0) {
-    console.log(`pgrescue: applied migrations: ${store.migrations.applied.join(", ")}`);
-  }
+  const { store, dataDir } = await openConsoleStore(env);
   const interrupted = await markInterruptedSteps(store.db);
   if (interrupted > 0) {
     console.log(
       `pgrescue: ${String(interrupted)} step(s) were running when the console stopped: marked INTERRUPTED — diagnose before anything else`,
     );
   }
-  const admin = await bootstrapFirstAdmin(store.db, env.PGRESCUE_BOOTSTRAP_TOKEN);
-  if (admin !== null) {
-    console.log(
-      admin.token === null
-        ? `pgrescue: first start: created ${admin.email} (ADMIN) with the token from PGRESCUE_BOOTSTRAP_TOKEN`
-        : `pgrescue: first start: created ${admin.email} (ADMIN). Its API token, shown only this once:\n\n    export PGRESCUE_TOKEN=${admin.token}\n`,
-    );
-  }
+  await prepareFirstAdmin(store.db, env);
   await store.db.$disconnect();
 
   const child = spawn(

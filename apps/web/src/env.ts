@@ -12,6 +12,13 @@ const ZServerEnv = z.object({
   /** base64 of 32 bytes; otherwise a generated 0600 key file in the data dir */
   PGRESCUE_SECRET_KEY: z.preprocess(emptyIsUnset, z.string().min(1).optional()),
   SSH_AUTH_SOCK: z.preprocess(emptyIsUnset, z.string().min(1).optional()),
+  /** password sign-in attempts per client address and minute */
+  PGRESCUE_SIGN_IN_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** the console's fixed public URL (behind a TLS proxy: https://… makes the session cookie Secure) */
+  PGRESCUE_PUBLIC_URL: z.preprocess(
+    emptyIsUnset,
+    z.url({ message: "PGRESCUE_PUBLIC_URL must be a URL like https://pgrescue.example.com" }).optional(),
+  ),
 });
 
 const ZLauncherEnv = z.object({
@@ -31,10 +38,32 @@ const ZLauncherEnv = z.object({
     .default(".next"),
   /** the first admin's API token on first start (otherwise one is generated and printed once) */
   PGRESCUE_BOOTSTRAP_TOKEN: z.preprocess(emptyIsUnset, z.string().min(1).optional()),
+  /** the first admin on first start, for unattended installs (otherwise a one-time setup link is printed) */
+  PGRESCUE_ADMIN_EMAIL: z.preprocess(
+    emptyIsUnset,
+    z.email({ message: "PGRESCUE_ADMIN_EMAIL must be an e-mail address" }).optional(),
+  ),
+  PGRESCUE_ADMIN_PASSWORD: z.preprocess(
+    emptyIsUnset,
+    z.string().min(12, "PGRESCUE_ADMIN_PASSWORD needs at least 12 characters").max(256).optional(),
+  ),
+  PGRESCUE_PUBLIC_URL: z.preprocess(emptyIsUnset, z.url().optional()),
+});
+
+/** `pnpm rotate-key`: the store as the launcher opens it, the current key and optionally the new one. */
+const ZRotateKeyEnv = ZLauncherEnv.pick({
+  DATABASE_URL: true,
+  PGRESCUE_DATA_DIR: true,
+  PGRESCUE_STORE_PORT: true,
+}).extend({
+  PGRESCUE_SECRET_KEY: ZServerEnv.shape.PGRESCUE_SECRET_KEY,
+  /** base64 of 32 bytes to rotate to; otherwise one is generated */
+  PGRESCUE_NEW_SECRET_KEY: z.preprocess(emptyIsUnset, z.string().min(1).optional()),
 });
 
 export type ServerEnv = z.infer<typeof ZServerEnv> & { migrationsDir: string; dataDir: string };
 export type LauncherEnv = z.infer<typeof ZLauncherEnv>;
+export type RotateKeyEnv = z.infer<typeof ZRotateKeyEnv>;
 
 function parse<T extends z.ZodType>(schema: T, source: NodeJS.ProcessEnv): z.infer<T> {
   const result = schema.safeParse(source);
@@ -61,4 +90,8 @@ export function readServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEn
 
 export function readLauncherEnv(source: NodeJS.ProcessEnv = process.env): LauncherEnv {
   return parse(ZLauncherEnv, source);
+}
+
+export function readRotateKeyEnv(source: NodeJS.ProcessEnv = process.env): RotateKeyEnv {
+  return parse(ZRotateKeyEnv, source);
 }

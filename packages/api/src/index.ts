@@ -6,6 +6,17 @@ export { createContext, type Context, type ServerConfig } from "./context.ts";
 export type { THealth } from "./routers/system.ts";
 export { createRuntime, type TRuntime, type TIncidentEvent } from "./services/runtime.ts";
 export { createVault, loadVaultKey } from "./services/vault.ts";
-export { resolveTokenActor, bootstrapFirstAdmin } from "./services/tokens.ts";
+export { resolveTokenActor } from "./services/tokens.ts";
+export { needsFirstAdmin } from "./services/users.ts";
+export {
+  createAuth,
+  deriveAuthSecret,
+  handleAuthRequest,
+  isSameOriginRequest,
+  resolveRequestActor,
+  resolveSessionActor,
+  SESSION_TTL_SEC,
+  type TAuth,
+} from "./services/auth.ts";
 export { markInterruptedSteps } from "./services/interrupted-steps.ts";
 export type { TActor } from "./services/actor.ts";

@@ -1,5 +1,6 @@
 // The application router: one sub-router per area.
-import { policyRouter, tokensRouter, usersRouter } from "./routers/admin.ts";
+import { policyRouter, setupRouter, tokensRouter, usersRouter } from "./routers/admin.ts";
+import { auditRouter } from "./routers/audit.ts";
 import { demoRouter } from "./routers/demo.ts";
 import { hostsRouter } from "./routers/hosts.ts";
 import { incidentsRouter } from "./routers/incidents.ts";
@@ -17,7 +18,9 @@ export const appRouter = createTRPCRouter({
   users: usersRouter,
   tokens: tokensRouter,
   policy: policyRouter,
+  audit: auditRouter,
   demo: demoRouter,
+  setup: setupRouter,
 });
 
 export type AppRouter = typeof appRouter;

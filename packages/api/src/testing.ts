@@ -1,13 +1,14 @@
 // Test support: a real store, a real runtime (SSH pool, vault) and callers acting as users of each role.
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { openTestStore, migrationsDir } from "@pgrescue/db/testing";
 import type { Store } from "@pgrescue/db/store";
 import type { Role } from "@pgrescue/db";
 import { createContext } from "./context.ts";
 import { appRouter, createCaller } from "./root.ts";
-import { resolveTokenActor } from "./services/tokens.ts";
+import { createAuth, handleAuthRequest, resolveRequestActor, type TAuth } from "./services/auth.ts";
 import type { TActor } from "./services/actor.ts";
 import { createRuntime, type TRuntime } from "./services/runtime.ts";
 import { createVault } from "./services/vault.ts";
@@ -20,7 +21,12 @@ export type TTestServer = {
     role: Role | null,
     label?: string,
   ): Promise<{ caller: ReturnType<typeof createCaller>; actor: TActor | null }>;
-  /** The same router over HTTP at http://127.0.0.1:PORT/api/trpc, actors from bearer tokens, as the console serves it. */
+  /** better-auth over the same store, as the console configures it (rate limits on). */
+  auth: TAuth;
+  /**
+   * The console's API over HTTP at http://127.0.0.1:PORT: /api/trpc with actors from bearer tokens or the
+   * session cookie, and /api/auth (sign-in, sign-out) — the same request handling the console serves.
+   */
   serveHttp(): Promise<{ url: string; close(): Promise<void> }>;
   close(): Promise<void>;
 };
@@ -31,6 +37,7 @@ export async function startTestServer(
   const store = await openTestStore();
   const runtime = createRuntime({ vault: createVault(randomBytes(32)), ...options });
   const config = { migrationsDir, version: "test", embeddedStore: true };
+  const auth = createAuth(store.db, { secret: randomBytes(32).toString("base64url") });
   let counter = 0;
   return {
     store,
@@ -53,8 +60,9 @@ export async function startTestServer(
         actor,
       };
     },
+    auth,
     serveHttp: async () => {
-      const http = createHTTPServer({
+      const trpc = createHTTPHandler({
         basePath: "/api/trpc/",
         router: appRouter,
         createContext: async ({ req }) =>
@@ -62,12 +70,17 @@ export async function startTestServer(
             db: store.db,
             config,
             runtime,
-            actor: await resolveTokenActor(
+            actor: await resolveRequestActor(
+              auth,
               store.db,
-              req.headers.authorization,
+              { method: req.method ?? "GET", headers: headersOf(req) },
               req.socket.remoteAddress,
             ),
           }),
+      });
+      const http = createServer((req, res) => {
+        if (req.url?.startsWith("/api/auth/") === true) void serveAuth(auth, store, req, res);
+        else trpc(req, res);
       });
       await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
       const { port } = http.address() as AddressInfo;
@@ -88,3 +101,29 @@ export async function startTestServer(
     },
   };
 }
+
+function headersOf(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  return headers;
+}
+
+async function serveAuth(auth: TAuth, store: Store, req: IncomingMessage, res: ServerResponse) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const request = new Request(`http://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`, {
+    method: req.method ?? "GET",
+    headers: headersOf(req),
+    ...(req.method === "GET" || req.method === "HEAD" ? {} : { body: Buffer.concat(chunks) }),
+  });
+  const response = await handleAuthRequest(auth, store.db, request, req.socket.remoteAddress);
+  res.statusCode = response.status;
+  for (const [name, value] of response.headers) if (name !== "set-cookie") res.setHeader(name, value);
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+  res.end(Buffer.from(await response.arrayBuffer()));
+}
+export { generateApiToken } from "./services/tokens.ts";

@@ -3,7 +3,12 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { formatSnapshotReport, ShellValueError, validateAbsolutePath } from "@pgrescue/core";
+import {
+  formatSnapshotReport,
+  quoteForDisplay,
+  ShellValueError,
+  validateAbsolutePath,
+} from "@pgrescue/core";
 import {
   createHostKeyPolicyFromKnownHosts,
   createSshPool,
@@ -73,7 +78,7 @@ export async function runDiagnoseCommand(argv: string[], env: TCliEnv): Promise<
   const auth = await readAuth(values.identity, env);
 
   const hostKey = createHostKeyPolicyFromKnownHosts(
-    await readKnownHostsFile(knownHostsFile),
+    await readKnownHosts(knownHostsFile),
     spec.host,
     spec.port,
     { acceptNew: values["accept-new-host-key"] },
@@ -115,10 +120,26 @@ function parseTimeout(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d{1,4}$/.test(value) || Number(value) < 1) {
     throw new UsageError(
-      `--timeout must be a whole number of seconds from 1 to 9999, got ${JSON.stringify(value)}`,
+      `--timeout must be a whole number of seconds from 1 to 9999, got ${quoteForDisplay(value)}`,
     );
   }
   return Number(value) * 1000;
+}
+
+/** The file's error code (ENOENT, EISDIR, ERR_INVALID_ARG_VALUE for a NUL in the path, …). */
+function describeFileError(error: unknown): string {
+  return error instanceof Error && "code" in error ? String(error.code) : "unreadable";
+}
+
+/** A missing file is an empty one (nothing pinned yet); any other problem is the operator's to fix. */
+async function readKnownHosts(file: string): Promise<string> {
+  try {
+    return await readKnownHostsFile(file);
+  } catch (error) {
+    throw new UsageError(
+      `--known-hosts: cannot read ${quoteForDisplay(file)} (${describeFileError(error)})`,
+    );
+  }
 }
 
 async function readAuth(identity: string | undefined, env: TCliEnv): Promise<SshAuth> {
@@ -134,8 +155,9 @@ async function readAuth(identity: string | undefined, env: TCliEnv): Promise<Ssh
   try {
     privateKey = await readFile(identity);
   } catch (error) {
-    const reason = error instanceof Error && "code" in error ? String(error.code) : "unreadable";
-    throw new UsageError(`--identity: cannot read ${identity} (${reason})`);
+    throw new UsageError(
+      `--identity: cannot read ${quoteForDisplay(identity)} (${describeFileError(error)})`,
+    );
   }
   return { kind: "key", privateKey, passphrase: env.PGRESCUE_SSH_PASSPHRASE };
 }

@@ -10,6 +10,12 @@ const ZCliEnv = z.object({
   PGRESCUE_SERVER: z.string().min(1).optional(),
   /** API token (sent as a bearer token); never a command-line flag, so it stays out of shell history. */
   PGRESCUE_TOKEN: z.string().min(1).optional(),
+  /** `pgrescue login` without a terminal (scripts, tests); otherwise it asks without echo. */
+  PGRESCUE_PASSWORD: z.string().min(1).optional(),
+  /** Where `pgrescue login` keeps its token (default: $XDG_CONFIG_HOME/pgrescue or ~/.config/pgrescue). */
+  PGRESCUE_CONFIG_DIR: z.string().min(1).optional(),
+  XDG_CONFIG_HOME: z.string().min(1).optional(),
+  HOME: z.string().min(1).optional(),
 });
 
 export type TCliEnv = z.infer<typeof ZCliEnv>;

@@ -2,6 +2,7 @@
 import { RemoteError } from "@pgrescue/remote";
 import { DIAGNOSE_USAGE, isUsageProblem, runDiagnoseCommand } from "./diagnose-command.ts";
 import { readCliEnv, type TCliEnv } from "./env.ts";
+import { LOGIN_USAGE, runLoginCommand, runLogoutCommand } from "./login-command.ts";
 import { EXIT, type TCommandResult } from "./exit.ts";
 import { describeServerError, isConnectionFailure } from "./server-client.ts";
 import { runServerCommand, SERVER_USAGE } from "./server-commands.ts";
@@ -10,11 +11,14 @@ const USAGE = `Usage: pgrescue <command> [options]
 
 Commands:
   diagnose   read-only diagnosis of one instance over SSH (no server needed)
+  login, logout                        sign in to a console (see below)
   hosts, instances, incidents, steps   the console's API (see below)
 
 Exit codes: 0 done (healthy / step succeeded), 1 a problem (diagnosed, or the console refused), 2 usage or connection error.
 
 ${DIAGNOSE_USAGE}
+
+${LOGIN_USAGE}
 
 ${SERVER_USAGE}`;
 
@@ -24,6 +28,10 @@ export async function runCli(argv: string[], env?: TCliEnv): Promise<TCommandRes
     switch (command) {
       case "diagnose":
         return await runDiagnoseCommand(rest, env ?? readCliEnv());
+      case "login":
+        return await runLoginCommand(rest, env ?? readCliEnv());
+      case "logout":
+        return await runLogoutCommand(rest, env ?? readCliEnv());
       case "hosts":
       case "instances":
       case "incidents":

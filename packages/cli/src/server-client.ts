@@ -1,41 +1,56 @@
 // The CLI's tRPC client for a running console: same API, same approvals and audit trail as the UI.
 import type { AppRouter } from "@pgrescue/api";
+import { quoteForDisplay } from "@pgrescue/core";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
 import type { TCliEnv } from "./env.ts";
+import { readSavedLogin } from "./saved-login.ts";
 import { UsageError } from "./ssh-spec.ts";
 
 export type TServerClient = ReturnType<typeof createTRPCClient<AppRouter>>;
 
-export function connectServer(serverFlag: string | undefined, env: TCliEnv): TServerClient {
-  const server = serverFlag ?? env.PGRESCUE_SERVER;
+/** The console's URL from --server or PGRESCUE_SERVER, else from the saved login, checked. */
+export function resolveServerUrl(serverFlag: string | undefined, env: TCliEnv): URL {
+  const server = serverFlag ?? env.PGRESCUE_SERVER ?? readSavedLogin(env)?.server;
   if (server === undefined)
     throw new UsageError(
-      "which console? pass --server URL or set PGRESCUE_SERVER (e.g. http://localhost:3000)",
+      "which console? pass --server URL, set PGRESCUE_SERVER (e.g. http://localhost:3000), or run pgrescue login",
     );
   let url: URL;
   try {
     url = new URL(server);
   } catch {
-    throw new UsageError(`--server: ${JSON.stringify(server)} is not a URL`);
+    throw new UsageError(`--server: ${quoteForDisplay(server)} is not a URL`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:")
     throw new UsageError("--server must be an http:// or https:// URL");
-  if (env.PGRESCUE_TOKEN === undefined) {
-    throw new UsageError(
-      "PGRESCUE_TOKEN is not set: use the API token printed at the console's first start, or one an admin created for you",
-    );
-  }
-  const token = env.PGRESCUE_TOKEN;
+  return url;
+}
+
+/** A tRPC client for the console, with the given headers on every request. */
+export function createServerClient(url: URL, headers: Record<string, string>): TServerClient {
   return createTRPCClient<AppRouter>({
     links: [
       httpLink({
         url: new URL("/api/trpc", url).toString(),
         transformer: superjson,
-        headers: () => ({ authorization: `Bearer ${token}` }),
+        headers: () => headers,
       }),
     ],
   });
+}
+
+export function connectServer(serverFlag: string | undefined, env: TCliEnv): TServerClient {
+  const url = resolveServerUrl(serverFlag, env);
+  const saved = readSavedLogin(env);
+  // PGRESCUE_TOKEN wins; a saved login only serves the console it was made for
+  const token = env.PGRESCUE_TOKEN ?? (saved?.server === url.origin ? saved.token : undefined);
+  if (token === undefined) {
+    throw new UsageError(
+      `not signed in to ${url.origin}: run pgrescue login --server ${url.origin}, or set PGRESCUE_TOKEN to an API token`,
+    );
+  }
+  return createServerClient(url, { authorization: `Bearer ${token}` });
 }
 
 /** A server-side refusal or failure as one line: the tRPC code and the server's message. */

@@ -1,6 +1,10 @@
 // The CLI against the console's API over HTTP (bearer tokens, real store, real lab host): the runbook's zombies case from
 // `hosts add` to a closed incident and its report, with approvals by a second person.
+import { mkdtemp, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { bootstrapFirstAdmin } from "@pgrescue/api/startup";
+import { generateApiToken } from "@pgrescue/api/testing";
 import { startTestServer, type TTestServer } from "@pgrescue/api/testing";
 import { startLabHost, type LabHost, type LabInstance } from "@pgrescue/lab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,17 +23,28 @@ beforeAll(async () => {
   pg = await lab.createInstance({ name: "main", major: 15 });
   server = await startTestServer({ pgCtlTimeoutSec: 8 });
   http = await server.serveHttp();
-  const admin = await bootstrapFirstAdmin(server.store.db);
-  if (admin?.token == null) throw new Error("no bootstrap token");
-  adminEnv = { PGRESCUE_SERVER: http.url, PGRESCUE_TOKEN: admin.token };
+  const adminToken = generateApiToken();
+  const admin = await bootstrapFirstAdmin(server.store.db, {
+    email: "admin@example.com",
+    password: "first admin's passphrase",
+    token: adminToken,
+  });
+  if (admin === null) throw new Error("the test store has users already");
+  adminEnv = { PGRESCUE_SERVER: http.url, PGRESCUE_TOKEN: adminToken };
   const { caller } = await server.callerAs("ADMIN");
-  const approver = await caller.users.create({
+  await caller.users.create({
     email: "approver@example.com",
     name: "Second person",
     role: "APPROVER",
+    password: "approver's passphrase",
   });
-  const token = await caller.tokens.create({ userId: approver.id, name: "cli" });
-  approverEnv = { PGRESCUE_SERVER: http.url, PGRESCUE_TOKEN: token.token };
+  // the approver signs in the way a person does: pgrescue login, the token saved in their config dir
+  approverEnv = { PGRESCUE_CONFIG_DIR: await mkdtemp(path.join(tmpdir(), "pgrescue-cli-")) };
+  const login = await runCli(
+    ["login", "--server", http.url, "--email", "approver@example.com", "--json"],
+    { ...approverEnv, PGRESCUE_PASSWORD: "approver's passphrase" },
+  );
+  expect(login.exitCode, login.stderr).toBe(0);
   await caller.policy.update({ fourEyesRungs: [0, 1, 2, 3, 4], approvalTtlMinutes: null });
 }, 120_000);
 
@@ -165,10 +180,13 @@ describe("pgrescue against a running console", () => {
   });
 
   it("explains a missing or wrong token, an unreachable console and bad input", async () => {
-    const noToken = await runCli(["hosts", "list"], { PGRESCUE_SERVER: http.url });
+    const noToken = await runCli(["hosts", "list"], {
+      PGRESCUE_SERVER: http.url,
+      PGRESCUE_CONFIG_DIR: await mkdtemp(path.join(tmpdir(), "pgrescue-cli-")),
+    });
     expect(noToken).toMatchObject({
       exitCode: 2,
-      stderr: expect.stringContaining("PGRESCUE_TOKEN is not set") as unknown,
+      stderr: expect.stringContaining("not signed in") as unknown,
     });
     const wrong = await runCli(["hosts", "list"], {
       PGRESCUE_SERVER: http.url,
@@ -207,6 +225,38 @@ describe("pgrescue against a running console", () => {
     expect(badPath).toMatchObject({
       exitCode: 1,
       stderr: expect.stringContaining("BAD_REQUEST") as unknown,
+    });
+  });
+
+  it("logs in with a password only, saves the token 0600, and logout revokes it", async () => {
+    const env = { PGRESCUE_CONFIG_DIR: await mkdtemp(path.join(tmpdir(), "pgrescue-cli-")) };
+    const wrong = await runCli(["login", "--server", http.url, "--email", "approver@example.com"], {
+      ...env,
+      PGRESCUE_PASSWORD: "not the password!!",
+    });
+    expect(wrong).toMatchObject({
+      exitCode: 1,
+      stderr: expect.stringContaining("not correct") as unknown,
+    });
+    const ok = await runCli(["login", "--server", http.url, "--email", "approver@example.com"], {
+      ...env,
+      PGRESCUE_PASSWORD: "approver's passphrase",
+    });
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain("approver@example.com (approver)");
+    const file = path.join(env.PGRESCUE_CONFIG_DIR, "credentials.json");
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    // the server commands use the saved login without PGRESCUE_SERVER or PGRESCUE_TOKEN
+    expect((await runCli(["hosts", "list", "--json"], env)).exitCode).toBe(0);
+    const tokensBefore = await server.store.db.apiToken.count({ where: { revokedAt: null } });
+    const out = await runCli(["logout"], env);
+    expect(out.stdout).toContain("token revoked");
+    expect(await server.store.db.apiToken.count({ where: { revokedAt: null } })).toBe(
+      tokensBefore - 1,
+    );
+    expect(await runCli(["hosts", "list"], env)).toMatchObject({
+      exitCode: 2,
+      stderr: expect.stringContaining("which console") as unknown,
     });
   });
 });

@@ -1,6 +1,7 @@
 // `pgrescue hosts|instances|incidents|steps …`: the console's API from the command line (--json everywhere).
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { quoteForDisplay } from "@pgrescue/core";
 import type { TCliEnv } from "./env.ts";
 import { EXIT, type TCommandResult } from "./exit.ts";
 import { connectServer, type TServerClient } from "./server-client.ts";
@@ -99,7 +100,7 @@ async function readIdentity(path: string): Promise<string> {
     return await readFile(path, "utf8");
   } catch (error) {
     throw new UsageError(
-      `--identity: cannot read ${path} (${error instanceof Error && "code" in error ? String(error.code) : "unreadable"})`,
+      `--identity: cannot read ${quoteForDisplay(path)} (${error instanceof Error && "code" in error ? String(error.code) : "unreadable"})`,
     );
   }
 }

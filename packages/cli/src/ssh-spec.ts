@@ -1,4 +1,5 @@
 // Parsing of the CLI's `--ssh USER@HOST[:PORT]` argument.
+import { quoteForDisplay } from "@pgrescue/core";
 import { InvalidTargetError, validateHost, validatePort, validateUserName } from "@pgrescue/remote";
 
 export type TSshSpec = { username: string; host: string; port: number };
@@ -13,7 +14,8 @@ export class UsageError extends Error {
 /** `user@host`, `user@host:2222`, `user@[::1]:2222`; the port defaults to 22. */
 export function parseSshSpec(value: string): TSshSpec {
   const at = value.lastIndexOf("@");
-  if (at <= 0) throw new UsageError(`--ssh must be USER@HOST[:PORT], got ${JSON.stringify(value)}`);
+  if (at <= 0)
+    throw new UsageError(`--ssh must be USER@HOST[:PORT], got ${quoteForDisplay(value)}`);
   const username = value.slice(0, at);
   const rest = value.slice(at + 1);
   let host = rest;
@@ -27,7 +29,7 @@ export function parseSshSpec(value: string): TSshSpec {
   }
   if (portText !== undefined && !/^\d{1,5}$/.test(portText)) {
     throw new UsageError(
-      `--ssh: the port must be a number from 1 to 65535, got ${JSON.stringify(portText)}`,
+      `--ssh: the port must be a number from 1 to 65535, got ${quoteForDisplay(portText)}`,
     );
   }
   try {

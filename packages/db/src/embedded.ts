@@ -24,7 +24,7 @@ export async function startEmbeddedStore(opts: {
   log?: (line: string) => void;
 }): Promise<EmbeddedStore> {
   const baseDir = path.resolve(opts.dataDir);
-  const pgdata = path.join(baseDir, "store");
+  const pgdata = storePgdata(baseDir);
   // Missing parents are made traversable (0755): the store's OS user must reach the data dir through them.
   await mkdir(path.dirname(baseDir), { recursive: true, mode: 0o755 });
   await mkdir(baseDir, { recursive: true, mode: 0o700 });
@@ -75,6 +75,29 @@ export async function startEmbeddedStore(opts: {
   }
   const url = `postgresql://${encodeURIComponent(settings.user)}:${encodeURIComponent(settings.password)}@127.0.0.1:${port}/${settings.database}`;
   return { url, dataDir: pgdata, port, stop: () => pg.stop() };
+}
+
+function storePgdata(dataDir: string): string {
+  return path.join(path.resolve(dataDir), "store");
+}
+
+/** The postmaster PID when the embedded store of this data dir is running (a console uses it, or a leftover), else null. */
+export async function findRunningEmbeddedStore(dataDir: string): Promise<number | null> {
+  let text: string;
+  try {
+    text = await readFile(path.join(storePgdata(dataDir), "postmaster.pid"), "utf8");
+  } catch {
+    return null;
+  }
+  const pid = Number(text.split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user (the store runs as postgres).
+    return error instanceof Error && "code" in error && error.code === "EPERM" ? pid : null;
+  }
 }
 
 async function loadOrCreateSettings(baseDir: string): Promise<StoreSettings> {

@@ -19,7 +19,7 @@ const ALL_MIGRATIONS = readdirSync(migrationsDir).filter((name) => /^\d{14}_/.te
 const PG15 = "/usr/lib/postgresql/15/bin";
 
 async function writeEveryModel(db: Db) {
-  const user = await db.user.create({ data: { email: `dba-${Date.now()}@example.com`, name: "Night DBA", role: "APPROVER", passwordHash: "scrypt$x" } });
+  const user = await db.user.create({ data: { email: `dba-${Date.now()}@example.com`, name: "Night DBA", role: "APPROVER" } });
   const credential = await db.credential.create({ data: { kind: "KEY", keyId: "k1", sealed: new Uint8Array([1, 2, 3, 255]), publicFingerprint: "SHA256:abc" } });
   const host = await db.host.create({
     data: {
@@ -51,7 +51,12 @@ async function writeEveryModel(db: Db) {
   await db.setting.upsert({ where: { key: "approvalPolicy" }, create: { key: "approvalPolicy", value: { fourEyesRungs: [2, 3] } }, update: { value: { fourEyesRungs: [2, 3] } } });
   await db.stepOutput.create({ data: { stepId: step.id, seq: 1, stream: "STDOUT", data: "killed 42\n" } });
   await db.auditEvent.create({ data: { actorId: user.id, actorLabel: user.email, action: "step.run", targetType: "Step", targetId: step.id, incidentId: incident.id, details: { rung: 3 }, ip: "127.0.0.1" } });
-  return { user, credential, host, instance, incident, snapshot, step, token };
+  const stamp = String(Date.now());
+  const session = await db.session.create({ data: { id: `s-${stamp}`, token: `t-${stamp}`, userId: user.id, expiresAt: new Date(Date.now() + 3_600_000), ipAddress: "127.0.0.1", userAgent: "test" } });
+  await db.account.create({ data: { id: `a-${stamp}`, accountId: user.id, providerId: "credential", userId: user.id, password: "salt:hash" } });
+  await db.verification.create({ data: { id: `v-${stamp}`, identifier: "first-admin-setup", value: "hash", expiresAt: new Date(Date.now() + 60_000) } });
+  await db.rateLimit.create({ data: { id: `r-${stamp}`, key: `127.0.0.1/sign-in/email-${stamp}`, count: 3, lastRequest: BigInt(Date.now()) } });
+  return { user, credential, host, instance, incident, snapshot, step, token, session, stamp };
 }
 
 async function expectEveryModelReadBack(db: Db, written: Awaited<ReturnType<typeof writeEveryModel>>) {
@@ -81,6 +86,12 @@ async function expectEveryModelReadBack(db: Db, written: Awaited<ReturnType<type
   const token = await db.apiToken.findUniqueOrThrow({ where: { id: written.token.id }, include: { user: true } });
   expect(token.user.email).toBe(written.user.email);
   expect((await db.setting.findUniqueOrThrow({ where: { key: "approvalPolicy" } })).value).toEqual({ fourEyesRungs: [2, 3] });
+  const user = await db.user.findUniqueOrThrow({ where: { id: written.user.id }, include: { sessions: true, accounts: true } });
+  expect(user.emailVerified).toBe(false);
+  expect(user.sessions.map((s) => s.token)).toEqual([written.session.token]);
+  expect(user.accounts[0]?.password).toBe("salt:hash");
+  expect((await db.verification.findUniqueOrThrow({ where: { id: `v-${written.stamp}` } })).identifier).toBe("first-admin-setup");
+  expect(typeof (await db.rateLimit.findUniqueOrThrow({ where: { id: `r-${written.stamp}` } })).lastRequest).toBe("bigint");
 }
 
 describe("embedded store", () => {

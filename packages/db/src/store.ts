@@ -4,6 +4,8 @@ import { createDb, type Db } from "./client.ts";
 import { startEmbeddedStore } from "./embedded.ts";
 import { applyMigrations, type MigrationReport } from "./migrate.ts";
 
+export { findRunningEmbeddedStore } from "./embedded.ts";
+
 export type OpenStoreOptions = {
   databaseUrl?: string | undefined;
   dataDir: string;

@@ -24,6 +24,7 @@ export type {
 export { SCENARIOS } from "./types.ts";
 export { attachLabHost, detectMode, LabHostError, listLabHosts, startLabHost, stopLabHost, type StartLabHostOptions } from "./lab-host.ts";
 export { diffHostStates, type DiffOptions } from "./capture.ts";
+export { rotateHostKey, scanHostKeyFingerprint, type RotatedHostKey } from "./host-key-rotation.ts";
 export { LabInstanceError } from "./instances.ts";
 export { PG_SEMA_MAGIC, PG_SEMAS_PER_SET, ScenarioError } from "./scenarios.ts";
 export { LabSetupError, requirePg15 } from "./pg-binaries.ts";

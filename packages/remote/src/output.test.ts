@@ -13,6 +13,12 @@ describe("createOutputCollector", () => {
     expect(collector.bytes).toBe(21);
   });
 
+  it("decodes NUL and invalid UTF-8 to U+FFFD: the text fits the store, a terminal and JSON", () => {
+    const collector = createOutputCollector(100);
+    collector.push(Buffer.from([0x62, 0x61, 0x6e, 0x00, 0xff, 0xfe, 0x0a]));
+    expect(collector.text()).toBe("ban\uFFFD\uFFFD\uFFFD\n");
+  });
+
   it("is not truncated at exactly the cap", () => {
     const collector = createOutputCollector(5);
     collector.push(Buffer.from("12345"));
@@ -30,6 +36,13 @@ describe("createChunkForwarder", () => {
     forward(bytes.subarray(3));
     expect(seen.map((chunk) => chunk.text).join("")).toBe("é€");
     expect(Buffer.concat(seen.map((chunk) => chunk.data))).toEqual(bytes);
+  });
+
+  it("gives NUL as U+FFFD in the text and keeps it in the bytes", () => {
+    const seen: OutputChunk[] = [];
+    createChunkForwarder((chunk) => seen.push(chunk))(Buffer.from("a\0b"));
+    expect(seen[0]?.text).toBe("a\uFFFDb");
+    expect(seen[0]?.data).toEqual(Buffer.from("a\0b"));
   });
 });
 

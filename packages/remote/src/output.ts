@@ -3,6 +3,14 @@ import { StringDecoder } from "node:string_decoder";
 import { findStartMarker, type StartMarker } from "./wrap-command.ts";
 import type { OutputChunk } from "./types.ts";
 
+/**
+ * Remote bytes as text: invalid UTF-8 becomes U+FFFD, and so does NUL, which no consumer of the text can hold
+ * (PostgreSQL text and JSON columns refuse it, terminals and C strings end at it). The raw bytes stay in `data`.
+ */
+function toText(decoded: string): string {
+  return decoded.replaceAll("\0", "\uFFFD");
+}
+
 export type OutputCollector = {
   push: (chunk: Buffer) => void;
   text: () => string;
@@ -24,7 +32,7 @@ export function createOutputCollector(maxBytes: number): OutputCollector {
       kept.push(part);
       keptBytes += part.length;
     },
-    text: () => Buffer.concat(kept).toString("utf8"),
+    text: () => toText(Buffer.concat(kept).toString("utf8")),
     get truncated() {
       return bytes > keptBytes;
     },
@@ -41,7 +49,7 @@ export function createChunkForwarder(
   if (callback === undefined) return () => undefined;
   const decoder = new StringDecoder("utf8");
   return (data) => {
-    callback({ data, text: decoder.write(data) });
+    callback({ data, text: toText(decoder.write(data)) });
   };
 }
 

@@ -131,6 +131,9 @@ describe("validateTarget", () => {
     expect(() => validateTarget({ ...target, auth: { kind: "password", password: "" } })).toThrow(
       /auth.password/,
     );
+    expect(() =>
+      validateTarget({ ...target, auth: { kind: "password", password: "secret\0; id" } }),
+    ).toThrow(/auth.password: it contains a NUL character/);
   });
 
   it("gives errors a stable code", () => {

@@ -1,5 +1,6 @@
 // Validation of everything that reaches a socket or a command line: hosts, ports, user names, fingerprints.
 import { isIPv4, isIPv6 } from "node:net";
+import { quoteForDisplay } from "@pgrescue/core";
 import { InvalidTargetError } from "./errors.ts";
 import type { HostKeyPolicy, PinnedHostKey, SshTarget } from "./types.ts";
 
@@ -30,9 +31,9 @@ export function validateHost(input: string): ValidHost {
 function validateIPv6(input: string): string {
   const [address = "", zone, ...rest] = input.split("%");
   if (rest.length > 0 || !isIPv6(address))
-    throw new InvalidTargetError("host", `"${input}" is not a valid IPv6 address`);
+    throw new InvalidTargetError("host", `${quoteForDisplay(input)} is not a valid IPv6 address`);
   if (zone !== undefined && !zonePattern.test(zone))
-    throw new InvalidTargetError("host", `"${zone}" is not a valid IPv6 zone`);
+    throw new InvalidTargetError("host", `${quoteForDisplay(zone)} is not a valid IPv6 zone`);
   return input;
 }
 
@@ -44,14 +45,14 @@ function validateHostName(input: string): string {
     if (!labelPattern.test(label)) {
       throw new InvalidTargetError(
         "host",
-        `"${input}" is not a host name (letters, digits and '-' in dot-separated labels of 1–63 characters) nor an IP address`,
+        `${quoteForDisplay(input)} is not a host name (letters, digits and '-' in dot-separated labels of 1–63 characters) nor an IP address`,
       );
     }
   }
   if (/^[0-9]+$/.test(labels[labels.length - 1] ?? ""))
     throw new InvalidTargetError(
       "host",
-      `"${input}" is neither a valid IPv4 address nor a host name`,
+      `${quoteForDisplay(input)} is neither a valid IPv4 address nor a host name`,
     );
   return input;
 }
@@ -66,7 +67,7 @@ export function validateUserName(field: "username" | "become", name: string): st
   if (!userPattern.test(name)) {
     throw new InvalidTargetError(
       field,
-      `"${name}" is not a valid user name (letters, digits, '_', '.', '-'; not starting with '-' or a digit; at most 32 characters)`,
+      `${quoteForDisplay(name)} is not a valid user name (letters, digits, '_', '.', '-'; not starting with '-' or a digit; at most 32 characters)`,
     );
   }
   return name;
@@ -76,7 +77,7 @@ export function validateFingerprint(fingerprint: string): string {
   if (!fingerprintPattern.test(fingerprint)) {
     throw new InvalidTargetError(
       "hostKey.pinned",
-      `"${fingerprint}" is not an OpenSSH SHA256 fingerprint (SHA256: followed by 43 base64 characters)`,
+      `${quoteForDisplay(fingerprint)} is not an OpenSSH SHA256 fingerprint (SHA256: followed by 43 base64 characters)`,
     );
   }
   return fingerprint;
@@ -112,6 +113,12 @@ function validateAuth(target: SshTarget): void {
   const auth = target.auth;
   if (auth.kind === "password" && auth.password.length === 0)
     throw new InvalidTargetError("auth.password", "it is empty");
+  // SSH carries the password as a C string to the server: OpenSSH drops the connection on a NUL inside it.
+  if (auth.kind === "password" && auth.password.includes("\0"))
+    throw new InvalidTargetError(
+      "auth.password",
+      "it contains a NUL character, which no SSH server accepts",
+    );
   if (
     auth.kind === "agent" &&
     auth.socket !== undefined &&

@@ -1,6 +1,7 @@
 // History filters as they live in the URL (shareable, survive a reload) and as incidents.list takes them.
 import { parseLocalDateTime } from "./time.ts";
 import type { RouterInputs, TIncidentOutcome, TIncidentStatus } from "./types.ts";
+import { readUrlFilters, toUrlSearch } from "./url-filters.ts";
 
 export type THistoryFilters = {
   host: string;
@@ -19,24 +20,16 @@ const OUTCOMES = new Set(["RECOVERED", "ABORTED", "NEEDS_REBOOT", "ESCALATED", "
 export const FILTER_KEYS = ["host", "instance", "status", "outcome", "text", "from", "to"] as const;
 
 export function readFilters(params: URLSearchParams): THistoryFilters {
-  const get = (key: string) => params.get(key)?.trim() ?? "";
-  const status = get("status");
-  const outcome = get("outcome");
+  const filters = readUrlFilters(params, FILTER_KEYS);
   return {
-    host: get("host"),
-    instance: get("instance"),
-    status: STATUSES.has(status) ? (status as TIncidentStatus) : "",
-    outcome: OUTCOMES.has(outcome) ? (outcome as TIncidentOutcome) : "",
-    text: get("text"),
-    from: get("from"),
-    to: get("to"),
+    ...filters,
+    status: STATUSES.has(filters.status) ? (filters.status as TIncidentStatus) : "",
+    outcome: OUTCOMES.has(filters.outcome) ? (filters.outcome as TIncidentOutcome) : "",
   };
 }
 
 export function toSearch(filters: THistoryFilters): string {
-  const params = new URLSearchParams();
-  for (const key of FILTER_KEYS) if (filters[key] !== "") params.set(key, filters[key]);
-  return params.toString();
+  return toUrlSearch(filters, FILTER_KEYS);
 }
 
 type TListInput = Omit<RouterInputs["incidents"]["list"], "cursor">;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseSshTarget } from "./ssh-target.ts";
+import { formatSshTarget, parseSshTarget } from "./ssh-target.ts";
 
 describe("parseSshTarget", () => {
   it("reads user@host[:port], IPv6 in brackets, and defaults to port 22", () => {
@@ -28,5 +28,20 @@ describe("parseSshTarget", () => {
       error: /between 1 and 65535/,
     });
     expect(parseSshTarget("pg@")).toMatchObject({ ok: false, error: /host is missing/ });
+  });
+});
+
+describe("formatSshTarget", () => {
+  it("writes what parseSshTarget reads back, IPv6 in brackets", () => {
+    for (const value of [
+      { sshUser: "postgres", address: "127.0.0.1", port: 2222 },
+      { sshUser: "pg", address: "::1", port: 22022 },
+      { sshUser: "pg", address: "db1.example.com", port: 22 },
+    ]) {
+      expect(parseSshTarget(formatSshTarget(value))).toEqual({ ok: true, value });
+    }
+    expect(formatSshTarget({ sshUser: "pg", address: "fe80::1", port: 22 })).toBe(
+      "pg@[fe80::1]:22",
+    );
   });
 });

@@ -1,4 +1,4 @@
-// "user@host:port" as an operator writes it → the API's sshUser, address and port.
+// "user@host:port" as an operator writes it ↔ the API's sshUser, address and port.
 
 export type TSshTarget = { sshUser: string; address: string; port: number };
 
@@ -39,4 +39,10 @@ export function parseSshTarget(
       return { ok: false, error: "the port must be between 1 and 65535" };
   }
   return { ok: true, value: { sshUser, address, port } };
+}
+
+/** The stored target as the operator writes it: user@host:port, an IPv6 address in brackets (parseSshTarget's inverse). */
+export function formatSshTarget(target: TSshTarget): string {
+  const host = target.address.includes(":") ? `[${target.address}]` : target.address;
+  return `${target.sshUser}@${host}:${String(target.port)}`;
 }

@@ -1,13 +1,23 @@
-// One store client and one runtime (SSH pool, vault, event bus) per server process, shared by the tRPC
-// handler and the session route.
+// One store client, one runtime (SSH pool, vault, event bus) and one better-auth instance per server process,
+// shared by the tRPC handler, the auth route and server components.
 import "server-only";
-import { createRuntime, createVault, loadVaultKey, type TRuntime } from "@pgrescue/api";
+import {
+  createAuth,
+  createRuntime,
+  createVault,
+  deriveAuthSecret,
+  loadVaultKey,
+  type TAuth,
+  type TRuntime,
+} from "@pgrescue/api";
 import { createDb, type Db } from "@pgrescue/db";
 import { readServerEnv, type ServerEnv } from "~/env";
 
 const globalForServer = globalThis as unknown as {
   pgrescueDb?: Db;
+  pgrescueVaultKey?: Promise<Buffer>;
   pgrescueRuntime?: Promise<TRuntime>;
+  pgrescueAuth?: Promise<TAuth>;
 };
 
 export function serverEnv(): ServerEnv {
@@ -19,10 +29,28 @@ export function getDb(env: ServerEnv = serverEnv()): Db {
   return globalForServer.pgrescueDb;
 }
 
-export function getRuntime(env: ServerEnv = serverEnv()): Promise<TRuntime> {
-  globalForServer.pgrescueRuntime ??= loadVaultKey({
+function getVaultKey(env: ServerEnv): Promise<Buffer> {
+  globalForServer.pgrescueVaultKey ??= loadVaultKey({
     base64Key: env.PGRESCUE_SECRET_KEY,
     dataDir: env.dataDir,
-  }).then((key) => createRuntime({ vault: createVault(key), agentSocket: env.SSH_AUTH_SOCK }));
+  });
+  return globalForServer.pgrescueVaultKey;
+}
+
+export function getRuntime(env: ServerEnv = serverEnv()): Promise<TRuntime> {
+  globalForServer.pgrescueRuntime ??= getVaultKey(env).then((key) =>
+    createRuntime({ vault: createVault(key), agentSocket: env.SSH_AUTH_SOCK }),
+  );
   return globalForServer.pgrescueRuntime;
+}
+
+export function getAuth(env: ServerEnv = serverEnv()): Promise<TAuth> {
+  globalForServer.pgrescueAuth ??= getVaultKey(env).then((key) =>
+    createAuth(getDb(env), {
+      secret: deriveAuthSecret(key),
+      publicUrl: env.PGRESCUE_PUBLIC_URL,
+      signInPerMinute: env.PGRESCUE_SIGN_IN_PER_MINUTE,
+    }),
+  );
+  return globalForServer.pgrescueAuth;
 }

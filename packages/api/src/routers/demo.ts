@@ -11,7 +11,14 @@ export const demoRouter = createTRPCRouter({
       z.object({
         mode: ZLabMode,
         unavailable: z.string().nullable(),
-        host: z.object({ id: z.string(), name: z.string(), labRunning: z.boolean() }).nullable(),
+        host: z
+          .object({
+            id: z.string(),
+            name: z.string(),
+            labHostName: z.string(),
+            labRunning: z.boolean(),
+          })
+          .nullable(),
         instanceId: z.string().nullable(),
       }),
     )
@@ -21,6 +28,7 @@ export const demoRouter = createTRPCRouter({
       z.object({
         instanceId: z.string(),
         hostId: z.string(),
+        labHostName: z.string(),
         major: z.union([z.literal(15), z.literal(18)]),
         mode: ZLabMode,
       }),

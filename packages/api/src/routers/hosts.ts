@@ -1,43 +1,27 @@
-// hosts.*: testConnection (the key the host presents), add (connection test + host-key pin on explicit accept), list;
-// credentials never leave the server.
+// hosts.*: testConnection (the key the host presents), add and update (connection test; host-key pin on explicit
+// accept), reviewHostKey and repinHostKey (an admin lifts a host-key mismatch), list; credentials never leave the server.
 import { z } from "zod";
+import { ZId } from "../services/inputs.ts";
 import {
   addHost,
   listHosts,
+  repinHostKey,
+  reviewHostKey,
   testHostConnection,
+  updateHost,
   ZAddHostInput,
+  ZRepinHostKeyInput,
   ZTestConnectionInput,
+  ZUpdateHostInput,
 } from "../services/hosts.ts";
 import { adminProcedure, createTRPCRouter, viewerProcedure } from "../trpc.ts";
-
-export const ZHostSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  address: z.string(),
-  port: z.number().int(),
-  sshUser: z.string(),
-  becomeUser: z.string().nullable(),
-  authMethod: z.enum(["KEY", "PASSWORD", "AGENT"]),
-  hostKeyAlgorithm: z.string().nullable(),
-  hostKeyFingerprint: z.string().nullable(),
-  hostKeyPinnedAt: z.date().nullable(),
-  hostKeyMismatchAt: z.date().nullable(),
-  hostKeyMismatchFingerprint: z.string().nullable(),
-  createdAt: z.date(),
-});
-
-export const ZHostListItemSchema = ZHostSchema.extend({
-  instances: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string(),
-      dataDir: z.string(),
-      snapshots: z.array(z.object({ verdict: z.string(), takenAt: z.date() })),
-    }),
-  ),
-});
-
-export const ZPresentedHostKeySchema = z.object({ algorithm: z.string(), fingerprint: z.string() });
+import {
+  ZHostKeyReviewSchema,
+  ZHostListItemSchema,
+  ZHostSchema,
+  ZHostUpdateSchema,
+  ZPresentedHostKeySchema,
+} from "./schemas.ts";
 
 export const hostsRouter = createTRPCRouter({
   testConnection: adminProcedure
@@ -48,5 +32,17 @@ export const hostsRouter = createTRPCRouter({
     .input(ZAddHostInput)
     .output(ZHostSchema)
     .mutation(({ ctx, input }) => addHost(ctx.db, ctx.runtime, ctx.actor, input)),
+  update: adminProcedure
+    .input(ZUpdateHostInput)
+    .output(ZHostUpdateSchema)
+    .mutation(({ ctx, input }) => updateHost(ctx.db, ctx.runtime, ctx.actor, input)),
+  reviewHostKey: adminProcedure
+    .input(z.object({ hostId: ZId }))
+    .output(ZHostKeyReviewSchema)
+    .query(({ ctx, input }) => reviewHostKey(ctx.db, ctx.runtime, input.hostId)),
+  repinHostKey: adminProcedure
+    .input(ZRepinHostKeyInput)
+    .output(ZHostSchema)
+    .mutation(({ ctx, input }) => repinHostKey(ctx.db, ctx.runtime, ctx.actor, input)),
   list: viewerProcedure.output(z.array(ZHostListItemSchema)).query(({ ctx }) => listHosts(ctx.db)),
 });

@@ -1,5 +1,6 @@
 // incidents.*: open from a diagnosis, re-diagnose, close with an outcome, history with filters, detail, export, live events.
 import { z } from "zod";
+import { ZHostName } from "../services/hosts.ts";
 import { exportIncident } from "../services/incident-report.ts";
 import {
   closeIncident,
@@ -8,7 +9,15 @@ import {
   openIncident,
   rediagnoseIncident,
 } from "../services/incidents.ts";
+import { ZInstanceName } from "../services/instances.ts";
 import { createTRPCRouter, operatorProcedure, viewerProcedure } from "../trpc.ts";
+import {
+  createFreeText,
+  createSearchText,
+  ZDataDirRef,
+  ZDateFilter,
+  ZId,
+} from "../services/inputs.ts";
 import {
   ZIncidentDetailSchema,
   ZIncidentOutcome,
@@ -17,15 +26,10 @@ import {
   ZStepSchema,
 } from "./schemas.ts";
 
-const ZId = z.string().min(1).max(64);
-
 export const incidentsRouter = createTRPCRouter({
   open: operatorProcedure
     .input(
-      z.union([
-        z.object({ instanceId: ZId }),
-        z.object({ host: z.string().min(1), pgdata: z.string().min(1) }),
-      ]),
+      z.union([z.object({ instanceId: ZId }), z.object({ host: ZHostName, pgdata: ZDataDirRef })]),
     )
     .output(
       z.object({
@@ -53,7 +57,7 @@ export const incidentsRouter = createTRPCRouter({
       z.object({
         incidentId: ZId,
         outcome: ZIncidentOutcome,
-        summary: z.string().trim().min(1).max(10_000),
+        summary: createFreeText(10_000),
       }),
     )
     .output(ZIncidentSummarySchema)
@@ -61,13 +65,13 @@ export const incidentsRouter = createTRPCRouter({
   list: viewerProcedure
     .input(
       z.object({
-        host: z.string().optional(),
-        instance: z.string().optional(),
+        host: ZHostName.optional(),
+        instance: ZInstanceName.optional(),
         status: ZIncidentStatus.optional(),
         outcome: ZIncidentOutcome.optional(),
-        from: z.date().optional(),
-        to: z.date().optional(),
-        text: z.string().max(200).optional(),
+        from: ZDateFilter.optional(),
+        to: ZDateFilter.optional(),
+        text: createSearchText(200).optional(),
         cursor: ZId.optional(),
         limit: z.number().int().min(1).max(200).default(50),
       }),

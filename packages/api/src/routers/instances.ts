@@ -6,6 +6,7 @@ import {
   getChangesSincePrevious,
   getStoredDiagnosis,
 } from "../services/diagnosis.ts";
+import { ZHostName } from "../services/hosts.ts";
 import {
   addInstance,
   findInstance,
@@ -14,6 +15,7 @@ import {
   ZAddInstanceInput,
 } from "../services/instances.ts";
 import { adminProcedure, createTRPCRouter, operatorProcedure, viewerProcedure } from "../trpc.ts";
+import { ZDataDirRef, ZId } from "../services/inputs.ts";
 
 export const ZInstanceSchema = z.object({
   id: z.string(),
@@ -62,8 +64,8 @@ export const ZSnapshotChangeSchema = z.object({
 });
 
 const ZInstanceRef = z.union([
-  z.object({ instanceId: z.string().min(1) }),
-  z.object({ host: z.string().min(1), pgdata: z.string().min(1) }),
+  z.object({ instanceId: ZId }),
+  z.object({ host: ZHostName, pgdata: ZDataDirRef }),
 ]);
 
 export const instancesRouter = createTRPCRouter({
@@ -72,7 +74,7 @@ export const instancesRouter = createTRPCRouter({
     .output(ZInstanceSchema)
     .mutation(({ ctx, input }) => addInstance(ctx.db, ctx.actor, input)),
   list: viewerProcedure
-    .input(z.object({ host: z.string().optional() }).optional())
+    .input(z.object({ host: ZHostName.optional() }).optional())
     .output(
       z.array(
         ZInstanceSchema.extend({
@@ -85,7 +87,7 @@ export const instancesRouter = createTRPCRouter({
   history: viewerProcedure
     .input(
       z.object({
-        instanceId: z.string().min(1).max(64),
+        instanceId: ZId,
         limit: z.number().int().min(1).max(100).default(10),
       }),
     )
@@ -103,7 +105,7 @@ export const instancesRouter = createTRPCRouter({
     .query(({ ctx, input }) => listInstanceHistory(ctx.db, input.instanceId, input.limit)),
   /** What changed since the instance's diagnosis before this one. */
   changes: viewerProcedure
-    .input(z.object({ snapshotId: z.string().min(1).max(64) }))
+    .input(z.object({ snapshotId: ZId }))
     .output(
       z.object({
         previous: z
@@ -114,9 +116,7 @@ export const instancesRouter = createTRPCRouter({
     )
     .query(({ ctx, input }) => getChangesSincePrevious(ctx.db, input.snapshotId)),
   snapshot: viewerProcedure
-    .input(
-      z.object({ snapshotId: z.string().min(1).max(64), includeRaw: z.boolean().default(false) }),
-    )
+    .input(z.object({ snapshotId: ZId, includeRaw: z.boolean().default(false) }))
     .output(ZStoredDiagnosisSchema)
     .query(({ ctx, input }) => getStoredDiagnosis(ctx.db, input.snapshotId, input.includeRaw)),
   diagnose: operatorProcedure

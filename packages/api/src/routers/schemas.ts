@@ -1,10 +1,10 @@
-// Output shapes shared by the incident and step routers.
+// Output shapes of the routers: hosts, incidents and steps.
 import type { Prisma } from "@pgrescue/db";
 import { z } from "zod";
 
 const ZPerson = z.object({ id: z.string(), email: z.string() }).nullable();
 /** Stored JSON (plans, results, evidence), passed through as the store holds it. */
-const ZJson = z.custom<Prisma.JsonValue>((value) => value !== undefined);
+export const ZJson = z.custom<Prisma.JsonValue>((value) => value !== undefined);
 
 export const ZStepStatus = z.enum([
   "PROPOSED",
@@ -129,4 +129,48 @@ export const ZRunOutcomeSchema = z.object({
   snapshotId: z.string().nullable(),
   verdict: z.string().nullable(),
   nextStep: ZStepSchema.nullable(),
+});
+
+export const ZHostSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  address: z.string(),
+  port: z.number().int(),
+  sshUser: z.string(),
+  becomeUser: z.string().nullable(),
+  authMethod: z.enum(["KEY", "PASSWORD", "AGENT"]),
+  hostKeyAlgorithm: z.string().nullable(),
+  hostKeyFingerprint: z.string().nullable(),
+  hostKeyPinnedAt: z.date().nullable(),
+  /** Set while the host presented another key than the pinned one: all work on it is blocked. */
+  hostKeyMismatchAt: z.date().nullable(),
+  hostKeyMismatchFingerprint: z.string().nullable(),
+  createdAt: z.date(),
+});
+
+export const ZHostListItemSchema = ZHostSchema.extend({
+  hostKeyPinnedBy: z.object({ email: z.string() }).nullable(),
+  instances: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      dataDir: z.string(),
+      snapshots: z.array(z.object({ verdict: z.string(), takenAt: z.date() })),
+    }),
+  ),
+});
+
+export const ZPresentedHostKeySchema = z.object({ algorithm: z.string(), fingerprint: z.string() });
+
+export const ZHostUpdateSchema = z.object({
+  host: ZHostSchema,
+  /** address, port, sshUser, becomeUser, credential — never a secret's value. */
+  changed: z.array(z.string()),
+});
+
+/** Both keys side by side: the pin, and what the host presents right now (fetched live, no login). */
+export const ZHostKeyReviewSchema = z.object({
+  pinned: ZPresentedHostKeySchema.nullable(),
+  presented: ZPresentedHostKeySchema,
+  fetchedAt: z.date(),
 });

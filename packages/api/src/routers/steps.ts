@@ -2,9 +2,8 @@
 import { z } from "zod";
 import { approveStep, proposeStep, runStep, skipStep } from "../services/steps.ts";
 import { approverProcedure, createTRPCRouter, operatorProcedure } from "../trpc.ts";
+import { createFreeText, createOptionalText, ZId } from "../services/inputs.ts";
 import { ZRunOutcomeSchema, ZStepSchema } from "./schemas.ts";
-
-const ZId = z.string().min(1).max(64);
 
 export const stepsRouter = createTRPCRouter({
   propose: operatorProcedure
@@ -12,7 +11,7 @@ export const stepsRouter = createTRPCRouter({
       z.object({
         incidentId: ZId,
         rung: z.number().int().min(0).max(4).optional(),
-        reason: z.string().max(2000).optional(),
+        reason: createOptionalText(2000).optional(),
       }),
     )
     .output(ZStepSchema)
@@ -26,7 +25,7 @@ export const stepsRouter = createTRPCRouter({
     .output(ZRunOutcomeSchema)
     .mutation(({ ctx, input }) => runStep(ctx.db, ctx.runtime, ctx.actor, input)),
   skip: operatorProcedure
-    .input(z.object({ stepId: ZId, reason: z.string().trim().min(1).max(2000) }))
+    .input(z.object({ stepId: ZId, reason: createFreeText(2000) }))
     .output(ZStepSchema)
     .mutation(({ ctx, input }) => skipStep(ctx.db, ctx.runtime, ctx.actor, input)),
 });

@@ -30,8 +30,17 @@ export function sanitizeOutput(text: string): string {
   return text.replace(ANSI_SEQUENCE, "").replace(CONTROL_CHARS, "");
 }
 
+/**
+ * One line of a table or list: pipes escaped, line breaks flattened, and `&` `<` `>` as entities so that text
+ * from a host or a person (a cwd, a message, an audit detail) can never become HTML in a Markdown viewer.
+ */
 function cell(text: string): string {
-  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
+  return text
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll("|", "\\|")
+    .replaceAll("\n", " ");
 }
 
 export function formatIncidentMarkdown(incident: TIncidentDetail): string {
@@ -48,7 +57,8 @@ export function formatIncidentMarkdown(incident: TIncidentDetail): string {
     `| Closed | ${iso(incident.closedAt)}${incident.closedBy === null ? "" : ` by ${incident.closedBy.email}`} |`,
   );
   lines.push(`| Duration | ${seconds(incident.openedAt, incident.closedAt)} |`);
-  if (incident.summary !== null) lines.push("", "## Summary", "", incident.summary);
+  // What people wrote is quoted verbatim in a fence it cannot close: it can never pass for a section of the report.
+  if (incident.summary !== null) lines.push("", "## Summary", "", fence(incident.summary));
 
   lines.push("", "## Diagnoses", "");
   lines.push(
@@ -75,7 +85,8 @@ export function formatIncidentMarkdown(incident: TIncidentDetail): string {
       "",
     );
     lines.push(`- Requested by ${step.requestedBy?.email ?? "—"} at ${iso(step.createdAt)}`);
-    if (step.skipReason !== null) lines.push(`- Operator's reason: ${step.skipReason}`);
+    if (step.skipReason !== null)
+      lines.push("- Operator's reason:", "", fence(step.skipReason), "");
     if (step.approvedBy !== null) {
       lines.push(
         `- Approved by ${step.approvedBy.email} at ${iso(step.approvedAt)} (valid until ${iso(step.approvalExpiresAt)})${step.confirmation === null ? "" : `, confirmed by typing "${step.confirmation}"`}`,

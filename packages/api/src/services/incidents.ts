@@ -7,6 +7,7 @@ import { diagnoseInstance } from "./diagnosis.ts";
 import { findInstance } from "./instances.ts";
 import type { TRuntime } from "./runtime.ts";
 import { notFound, ServiceError } from "./service-error.ts";
+import { escapeLikePattern } from "./like-pattern.ts";
 import { loadOpenIncident, proposeNext, stepSelect, type TStepRow } from "./steps.ts";
 
 export const incidentSummarySelect = {
@@ -229,9 +230,10 @@ export async function listIncidents(
     ...(filters.text === undefined || filters.text.trim() === ""
       ? {}
       : {
+          // Literal text: `%` and `_` in a search are characters, not LIKE wildcards.
           OR: [
-            { title: { contains: filters.text, mode: "insensitive" } },
-            { summary: { contains: filters.text, mode: "insensitive" } },
+            { title: { contains: escapeLikePattern(filters.text), mode: "insensitive" } },
+            { summary: { contains: escapeLikePattern(filters.text), mode: "insensitive" } },
           ],
         }),
   };

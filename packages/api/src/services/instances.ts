@@ -6,7 +6,7 @@ import { type Db } from "@pgrescue/db";
 import { z } from "zod";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
-import { findHostByName } from "./hosts.ts";
+import { findHostByName, ZHostName } from "./hosts.ts";
 import { notFound, ServiceError } from "./service-error.ts";
 
 export const ZInstanceName = z
@@ -17,7 +17,7 @@ export const ZInstanceName = z
   );
 
 export const ZAddInstanceInput = z.object({
-  host: z.string().min(1),
+  host: ZHostName,
   pgdata: z.string().min(1).max(1024),
   pgBin: z.string().min(1).max(1024).optional(),
   logFile: z.string().min(1).max(1024).optional(),

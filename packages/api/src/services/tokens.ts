@@ -1,6 +1,8 @@
-// API tokens for the CLI and scripts: created once and shown once, stored as SHA-256, revocable; the first admin on first start.
+// API tokens for the CLI and scripts (`pgrescue login`, PGRESCUE_TOKEN): created and shown once, stored as
+// SHA-256, listed by prefix, revocable by their owner or an admin.
 import { createHash, randomBytes } from "node:crypto";
-import type { Db, Role } from "@pgrescue/db";
+import type { Db } from "@pgrescue/db";
+import { hasRole } from "./actor.ts";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { ServiceError } from "./service-error.ts";
@@ -11,7 +13,7 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-function newToken(): string {
+export function generateApiToken(): string {
   return `pgr_${randomBytes(32).toString("base64url")}`;
 }
 
@@ -40,35 +42,81 @@ export async function resolveTokenActor(
   return { id: found.user.id, label: found.user.email, role: found.user.role, ip };
 }
 
+/** Stores a token's hash for a user (the token itself is never stored). */
+export async function storeApiToken(
+  db: Pick<Db, "apiToken">,
+  userId: string,
+  name: string,
+  token: string,
+): Promise<{ id: string; prefix: string }> {
+  if (!TOKEN_PATTERN.test(token))
+    throw new ServiceError(
+      "BAD_REQUEST",
+      "an API token must look like pgr_ followed by 43 base64url characters",
+    );
+  const prefix = token.slice(0, 8);
+  const created = await db.apiToken.create({
+    data: { userId, name, tokenHash: hashToken(token), prefix },
+    select: { id: true },
+  });
+  return { id: created.id, prefix };
+}
+
+/** A new token for `userId`: anybody for themselves, an admin for anybody. Returned once. */
 export async function createApiToken(
   db: Db,
   actor: TActor,
   input: { userId: string; name: string },
 ): Promise<{ id: string; token: string; prefix: string }> {
-  const token = newToken();
-  const prefix = token.slice(0, 8);
-  const created = await db.apiToken.create({
-    data: { userId: input.userId, name: input.name, tokenHash: hashToken(token), prefix },
-    select: { id: true },
+  if (input.userId !== actor.id && !hasRole(actor, "ADMIN"))
+    throw new ServiceError("FORBIDDEN", "only an admin can create API tokens for somebody else");
+  const user = await db.user.findUnique({
+    where: { id: input.userId },
+    select: { id: true, disabledAt: true },
   });
+  if (user === null) throw new ServiceError("NOT_FOUND", `user ${input.userId} does not exist`);
+  if (user.disabledAt !== null)
+    throw new ServiceError("PRECONDITION_FAILED", "that user is disabled: enable them first");
+  const token = generateApiToken();
+  const { id, prefix } = await storeApiToken(db, input.userId, input.name, token);
   await recordAudit(db, actor, {
     action: "token.create",
     targetType: "ApiToken",
-    targetId: created.id,
+    targetId: id,
     details: { userId: input.userId, name: input.name, prefix },
   });
-  return { id: created.id, token, prefix };
+  return { id, token, prefix };
+}
+
+/** Tokens without their secrets: the actor's own, or everybody's for an admin who asks for all. */
+export async function listApiTokens(db: Db, actor: TActor, input: { all: boolean }) {
+  if (input.all && !hasRole(actor, "ADMIN"))
+    throw new ServiceError("FORBIDDEN", "only an admin can list everybody's API tokens");
+  return db.apiToken.findMany({
+    where: input.all ? {} : { userId: actor.id },
+    orderBy: { createdAt: "desc" },
+    select: {
+      id: true,
+      name: true,
+      prefix: true,
+      createdAt: true,
+      lastUsedAt: true,
+      revokedAt: true,
+      user: { select: { id: true, email: true } },
+    },
+  });
 }
 
 export async function revokeApiToken(db: Db, actor: TActor, tokenId: string): Promise<void> {
   const result = await db.apiToken.updateMany({
-    where: { id: tokenId, revokedAt: null },
+    // a non-admin can only revoke their own; somebody else's looks the same as one that does not exist
+    where: { id: tokenId, revokedAt: null, ...(hasRole(actor, "ADMIN") ? {} : { userId: actor.id }) },
     data: { revokedAt: new Date() },
   });
   if (result.count === 0)
     throw new ServiceError(
       "NOT_FOUND",
-      `API token ${tokenId} does not exist or is already revoked`,
+      `API token ${tokenId} does not exist, is already revoked, or is not yours`,
     );
   await recordAudit(db, actor, {
     action: "token.revoke",
@@ -76,66 +124,3 @@ export async function revokeApiToken(db: Db, actor: TActor, tokenId: string): Pr
     targetId: tokenId,
   });
 }
-
-export async function createUser(
-  db: Db,
-  actor: TActor,
-  input: { email: string; name: string; role: Role },
-): Promise<{ id: string }> {
-  const existing = await db.user.findUnique({
-    where: { email: input.email },
-    select: { id: true },
-  });
-  if (existing !== null)
-    throw new ServiceError("CONFLICT", `a user with the email ${input.email} exists already`);
-  const user = await db.user.create({ data: input, select: { id: true } });
-  await recordAudit(db, actor, {
-    action: "user.create",
-    targetType: "User",
-    targetId: user.id,
-    details: { email: input.email, role: input.role },
-  });
-  return user;
-}
-
-const SYSTEM_ACTOR: TActor = { id: "", label: "system", role: "ADMIN" };
-
-/**
- * On first start (no user at all): an admin and a token for it. The token comes from `presetToken`
- * (PGRESCUE_BOOTSTRAP_TOKEN) when given, else it is generated and returned once for the log.
- */
-export async function bootstrapFirstAdmin(
-  db: Db,
-  presetToken?: string,
-): Promise<{ email: string; token: string | null } | null> {
-  if ((await db.user.count()) > 0) return null;
-  if (presetToken !== undefined && !TOKEN_PATTERN.test(presetToken)) {
-    throw new ServiceError(
-      "BAD_REQUEST",
-      "PGRESCUE_BOOTSTRAP_TOKEN must look like pgr_ followed by 43 base64url characters",
-    );
-  }
-  const token = presetToken ?? newToken();
-  const email = "admin@localhost";
-  const user = await db.user.create({
-    data: { email, name: "First admin", role: "ADMIN" },
-    select: { id: true },
-  });
-  await db.apiToken.create({
-    data: {
-      userId: user.id,
-      name: "bootstrap",
-      tokenHash: hashToken(token),
-      prefix: token.slice(0, 8),
-    },
-    select: { id: true },
-  });
-  await recordAudit(
-    db,
-    { ...SYSTEM_ACTOR, id: user.id },
-    { action: "user.bootstrap", targetType: "User", targetId: user.id, details: { email } },
-  );
-  return { email, token: presetToken === undefined ? token : null };
-}
-
-export { newToken as generateApiToken };

@@ -310,9 +310,15 @@ export function parseActionOutput(stdout: string): TActionOutput {
   }
   const last = out.started.at(-1);
   if (last !== undefined && out.started.length > out.actions.length) out.interrupted = last;
-  // The verify phase only reads; nothing changes before the first `run` line.
+  // The verify phase only reads; nothing changes before the first `run` line. Only an output that arrived complete
+  // and clean shows that: one cut short or garbled may have lost the lines that say otherwise.
   out.changedNothing =
-    out.begun && !out.verified && out.started.length === 0 && out.actions.length === 0;
+    out.begun &&
+    out.ended &&
+    out.errors.length === 0 &&
+    !out.verified &&
+    out.started.length === 0 &&
+    out.actions.length === 0;
   return out;
 }
 

@@ -295,7 +295,15 @@ export function diagnose(raw: string, options: TDiagnoseOptions): TSnapshot {
   const semTable = parseSysvSem(findSection(output, "sysv_sem")?.content ?? []);
   const shm = identifyShm(shmTable.rows, view, ctx, members, foreign, instance.dataDirInode);
   const sem = identifySem(semTable.rows, collectSemInfos(output), view, ctx);
-  const dsm = identifyDsm(parseDsmFiles(section("dsm").content), view, ctx, members, shm);
+  const shmTableComplete = section("sysv_shm").complete && shmTable.errors.length === 0;
+  const dsm = identifyDsm(
+    parseDsmFiles(section("dsm").content),
+    view,
+    ctx,
+    members,
+    shm,
+    shmTableComplete,
+  );
 
   const warnings = [
     ...output.warnings.map(describeProbeWarning),

@@ -459,6 +459,8 @@ export function identifyDsm(
   ctx: TIdentifyContext,
   members: readonly TMember[],
   shm: readonly TShm[],
+  /** /proc/sysvipc/shm was read completely: only then does "no segment of the owner" mean there is none. */
+  shmTableComplete: boolean,
 ): TDsm[] {
   const memberPids = new Set(members.map((m) => m.pid));
   return files.map((file) => {
@@ -477,7 +479,8 @@ export function identifyDsm(
       ownerIsInstance &&
       mappedBy.length === 0 &&
       !livePostgresOfOwner &&
-      controlSegment === undefined;
+      controlSegment === undefined &&
+      shmTableComplete;
     let reason: string;
     if (ours)
       reason = `mapped by member(s) ${mappedBy.filter((p) => memberPids.has(p)).join(", ")}`;
@@ -489,6 +492,9 @@ export function identifyDsm(
         "unmapped, but PostgreSQL processes of this OS user are running: it may be another instance's pinned segment";
     } else if (controlSegment !== undefined) {
       reason = `unmapped; PostgreSQL removes it at the next start through the control segment kept in SysV segment ${controlSegment.keyHex} id ${controlSegment.shmid}`;
+    } else if (!shmTableComplete) {
+      reason =
+        "unmapped, but /proc/sysvipc/shm could not be read completely: a SysV segment may still reference it";
     } else {
       reason =
         "owned by the instance user, mapped by no process, no PostgreSQL process of that user runs and no SysV segment references it: it leaks until reboot unless removed";

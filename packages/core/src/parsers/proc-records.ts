@@ -1,6 +1,6 @@
 // Parsers for the probe's per-process sections: procs, cmdline, links, maps and /dev/shm files.
 import { normalizeShmKey } from "./pid-file.ts";
-import { parseProcStat, type TProcStat } from "./proc-stat.ts";
+import { parsePidText, parseProcStat, type TProcStat } from "./proc-stat.ts";
 
 export type TProcRecord = TProcStat & {
   /** Real uid from /proc/PID/status, null when unreadable. */
@@ -43,7 +43,7 @@ export function parseProcRecords(
     });
   }
   const toInt = (t: string | undefined): number | null =>
-    t !== undefined && /^\d+$/.test(t) ? Number(t) : null;
+    t !== undefined && /^\d{1,15}$/.test(t) ? Number(t) : null;
   return { records: out, total: toInt(fields.total), selected: toInt(fields.selected), errors };
 }
 
@@ -56,8 +56,8 @@ export function parseCmdlines(lines: readonly string[]): Map<number, string> {
   const parts = new Map<number, string[]>();
   for (const line of lines) {
     const m = /^\/proc\/(\d+)\/cmdline:(.*)$/.exec(line);
-    if (m?.[1] === undefined || m[2] === undefined) continue;
-    const pid = Number(m[1]);
+    const pid = parsePidText(m?.[1] ?? "");
+    if (pid === null || m?.[2] === undefined) continue;
     const list = parts.get(pid) ?? [];
     list.push(m[2]);
     parts.set(pid, list);
@@ -75,8 +75,8 @@ export function parseProcLinks(lines: readonly string[]): Map<number, TProcLinks
   const links = new Map<number, TProcLinks>();
   for (const line of lines) {
     const m = / \/proc\/(\d+)\/(cwd|exe)(?: -> (.*))?$/.exec(line);
-    if (m?.[1] === undefined || m[2] === undefined) continue;
-    const pid = Number(m[1]);
+    const pid = parsePidText(m?.[1] ?? "");
+    if (pid === null || m?.[2] === undefined) continue;
     const entry = links.get(pid) ?? { cwd: null, exe: null };
     const target = m[3] ?? null;
     if (m[2] === "cwd") entry.cwd = target;
@@ -97,9 +97,10 @@ export type TProcMaps = { sysv: TSysvMapping[]; dsm: string[] };
 export function parseProcMaps(lines: readonly string[]): Map<number, TProcMaps> {
   const maps = new Map<number, TProcMaps>();
   for (const line of lines) {
-    const m = /^\/proc\/(\d+)\/maps:\S+ \S+ \S+ \S+ (\d+)\s+(\S.*)$/.exec(line);
-    if (m?.[1] === undefined || m[2] === undefined || m[3] === undefined) continue;
-    const pid = Number(m[1]);
+    // The inode column of a SysV mapping is the shmid, an int: at most 10 digits.
+    const m = /^\/proc\/(\d+)\/maps:\S+ \S+ \S+ \S+ (\d{1,10})\s+(\S.*)$/.exec(line);
+    const pid = parsePidText(m?.[1] ?? "");
+    if (pid === null || m?.[2] === undefined || m[3] === undefined) continue;
     const entry = maps.get(pid) ?? { sysv: [], dsm: [] };
     const path = m[3];
     const sysv = /^\/SYSV([0-9a-f]{8})( \(deleted\))?$/.exec(path);

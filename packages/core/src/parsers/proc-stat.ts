@@ -13,6 +13,16 @@ export type TProcStat = {
 
 export type TParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
+/** PID_MAX_LIMIT on 64-bit Linux: no PID is larger. */
+export const MAX_PID = 4_194_304;
+
+/** A PID written as the kernel writes it: plain decimal digits, 1..MAX_PID (no sign, hex, exponent or padding). */
+export function parsePidText(text: string): number | null {
+  if (!/^\d{1,7}$/.test(text)) return null;
+  const pid = Number(text);
+  return pid >= 1 && pid <= MAX_PID ? pid : null;
+}
+
 /**
  * Parse a /proc/PID/stat line. comm may contain spaces and parentheses, so the fixed fields
  * are taken after the LAST `)`.
@@ -21,8 +31,8 @@ export function parseProcStat(line: string): TParseResult<TProcStat> {
   const open = line.indexOf("(");
   const close = line.lastIndexOf(")");
   if (open < 1 || close < open) return { ok: false, error: "no '(comm)' in stat line" };
-  const pid = Number(line.slice(0, open).trim());
-  if (!Number.isSafeInteger(pid) || pid <= 0) return { ok: false, error: "bad pid field" };
+  const pid = parsePidText(line.slice(0, open).trimEnd());
+  if (pid === null) return { ok: false, error: "bad pid field" };
   const rest = line
     .slice(close + 1)
     .trim()

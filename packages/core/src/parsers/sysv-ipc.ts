@@ -164,11 +164,12 @@ export function parseIpcsSemInfo(text: string): TIpcsSemInfo {
   let inTable = false;
   for (const line of lines) {
     const trimmed = line.trim();
-    const semid = /semid=(\d+)/.exec(trimmed);
+    // Whole words of at most 10 digits: never the first digits of a longer number or of `0x10`.
+    const semid = /semid=(\d{1,10})\b/.exec(trimmed);
     if (semid?.[1] !== undefined && result.semid === null) result.semid = Number(semid[1]);
-    const uid = /^uid=(\d+)/.exec(trimmed);
+    const uid = /^uid=(\d{1,10})\b/.exec(trimmed);
     if (uid?.[1] !== undefined) result.uid = Number(uid[1]);
-    const nsems = /^nsems\s*=\s*(\d+)/.exec(trimmed);
+    const nsems = /^nsems\s*=\s*(\d{1,10})\b/.exec(trimmed);
     if (nsems?.[1] !== undefined) result.nsems = Number(nsems[1]);
     if (/^semnum\s+value\s+ncount\s+zcount\s+pid\b/.test(trimmed)) {
       inTable = true;
@@ -176,7 +177,7 @@ export function parseIpcsSemInfo(text: string): TIpcsSemInfo {
     }
     if (!inTable || trimmed === "") continue;
     const cells = trimmed.split(/\s+/);
-    if (cells.length === 5 && cells.every((c) => /^\d+$/.test(c))) {
+    if (cells.length === 5 && cells.every((c) => /^\d{1,10}$/.test(c))) {
       const [semnum, value, ncount, zcount, pid] = cells.map(Number);
       if (
         semnum !== undefined &&

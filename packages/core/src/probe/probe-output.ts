@@ -96,8 +96,9 @@ export function parseProbeOutput(raw: string): TProbeOutput {
         current = createSection(words[1] ?? "", parseArgs(words.slice(2)));
         result.sections.push(current);
       } else if (verb === "rc") {
-        const code = Number(words[1]);
-        if (current && Number.isInteger(code)) current.rc = code;
+        const text = words[1] ?? "";
+        const code = /^\d{1,3}$/.test(text) && words.length === 2 ? Number(text) : null;
+        if (current && code !== null && code <= 255) current.rc = code;
         else result.errors.push(`malformed rc marker: ${line.slice(0, 80)}`);
       } else if (verb === "warn") {
         result.warnings.push(words.slice(1).join(" "));

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   ShellValueError,
   quoteAbsolutePath,
+  quoteForDisplay,
   requireAbsolutePath,
   requirePid,
   requireUnsignedInt,
@@ -84,5 +85,15 @@ describe("numeric arguments", () => {
       "key: is not an integer in 0..4294967295",
     );
     expect(() => requireUnsignedInt(Number.NaN, "key")).toThrow(ShellValueError);
+  });
+});
+
+describe("quoteForDisplay", () => {
+  it("escapes every control character a terminal could act on, and cuts long values", () => {
+    expect(quoteForDisplay("db1")).toBe('"db1"');
+    expect(quoteForDisplay("a\u001b[2J\u0000b\u007f\u009b31m")).toBe(
+      '"a\\u001b[2J\\u0000b\\u007f\\u009b31m"',
+    );
+    expect(quoteForDisplay("x".repeat(100))).toBe(`"${"x".repeat(80)}…"`);
   });
 });

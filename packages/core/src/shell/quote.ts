@@ -30,6 +30,18 @@ export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * A value inside a message for a terminal or a log: JSON-quoted with every control character escaped — C0 as JSON
+ * does, and DEL and C1 (CSI starts escape sequences too), which JSON leaves raw — and cut at `max` characters.
+ */
+export function quoteForDisplay(value: string, max = 80): string {
+  const cut = value.length > max ? `${value.slice(0, max)}…` : value;
+  return JSON.stringify(cut).replace(
+    /[\u007f-\u009f]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 /** Check an absolute, normalized path (no `.`/`..` segments, no `//`, no trailing `/`). */
 export function validateAbsolutePath(value: string): TValidation {
   if (value.length === 0) return { ok: false, error: "is empty" };

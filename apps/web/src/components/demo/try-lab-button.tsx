@@ -43,9 +43,12 @@ export function TryLabButton() {
     <div className="space-y-3" data-testid="try-lab">
       {host !== null && instanceId !== null ? (
         <>
-          <p className="text-sm text-zinc-700 dark:text-zinc-300">
-            The demo host exists already
-            {host.labRunning ? "" : " (but its lab host is not running on this machine)"}:{" "}
+          <p className="text-sm text-zinc-700 dark:text-zinc-300" data-testid="demo-exists">
+            The demo host <span className="font-mono font-medium">{host.name}</span> exists already
+            {host.labRunning
+              ? ` (lab host ${host.labHostName} on this machine)`
+              : ` (but its lab host ${host.labHostName} is not running on this machine)`}
+            :{" "}
             <Link href={`/instances/${instanceId}`} className="font-medium underline">
               open its instance
             </Link>
@@ -95,9 +98,10 @@ export function TryLabButton() {
       <div aria-live="polite" className="space-y-2 empty:hidden">
         {create.isPending ? (
           <Alert tone="info" role="status">
-            Starting a lab host named demo (its own PID and IPC namespaces and sshd), creating a
-            PostgreSQL instance and breaking it: the postmaster is stopped, two backends stay
-            defunct. This takes up to a minute.
+            Starting a lab host of this console&apos;s own, named demo- and a random suffix so that
+            it never meets your own <code>pnpm lab</code> hosts (its own PID and IPC namespaces and
+            sshd), creating a PostgreSQL instance and breaking it: the postmaster is stopped, two
+            backends stay defunct. This takes up to a minute.
           </Alert>
         ) : null}
         {create.isError ? (

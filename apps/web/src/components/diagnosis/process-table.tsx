@@ -52,7 +52,7 @@ function Rows({ nodes, caption }: { nodes: TProcessNode[]; caption: string }) {
             <td className="py-1 pr-3 pl-2 font-mono whitespace-nowrap">
               <span
                 aria-hidden="true"
-                className="text-zinc-400"
+                className="text-zinc-600 dark:text-zinc-400"
                 style={{ paddingLeft: `${String(depth * 1.25)}rem` }}
               >
                 {depth > 0 ? "└ " : ""}

@@ -10,6 +10,7 @@ import { SelectField, TextField } from "~/components/ui/field";
 import { PageHeader, Section } from "~/components/ui/layout";
 import { Timestamp } from "~/components/ui/time";
 import { readError } from "~/lib/errors";
+import { withCurrentOption } from "~/lib/select-options";
 import { OUTCOMES, outcomeLabel } from "~/lib/types";
 import { useTRPC } from "~/trpc/react";
 import {
@@ -34,11 +35,20 @@ export function HistoryPage() {
   const searchParams = useSearchParams();
   const filters = readFilters(new URLSearchParams(searchParams.toString()));
   const hosts = useQuery(trpc.hosts.list.queryOptions());
-  const instanceNames = [
-    ...new Set(
-      (hosts.data ?? []).flatMap((host) => host.instances.map((instance) => instance.name)),
-    ),
-  ].sort();
+  // The URL's host and instance are options even before the hosts arrive: after a reload the form shows the
+  // filters the list applies (and Apply keeps them).
+  const hostNames = withCurrentOption(
+    (hosts.data ?? []).map((host) => host.name),
+    filters.host,
+  );
+  const instanceNames = withCurrentOption(
+    [
+      ...new Set(
+        (hosts.data ?? []).flatMap((host) => host.instances.map((instance) => instance.name)),
+      ),
+    ].sort(),
+    filters.instance,
+  );
 
   const list = useInfiniteQuery(
     trpc.incidents.list.infiniteQueryOptions(toListInput(filters, PAGE_SIZE), {
@@ -74,9 +84,9 @@ export function HistoryPage() {
         >
           <SelectField label="Host" name="host" defaultValue={filters.host}>
             <option value="">any host</option>
-            {(hosts.data ?? []).map((host) => (
-              <option key={host.id} value={host.name}>
-                {host.name}
+            {hostNames.map((name) => (
+              <option key={name} value={name}>
+                {name}
               </option>
             ))}
           </SelectField>

@@ -5,39 +5,26 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
 import { Alert, ErrorAlert } from "~/components/ui/feedback";
-import { CONTROL_CLASS, TextAreaField, TextField } from "~/components/ui/field";
-import { readError, type TFieldErrors } from "~/lib/errors";
-import { parseSshTarget } from "~/lib/ssh-target";
+import { CONTROL_CLASS, TextField } from "~/components/ui/field";
+import { readError } from "~/lib/errors";
 import type { RouterOutputs } from "~/lib/types";
 import { useTRPC } from "~/trpc/react";
-
-type TAuthKind = "key" | "password" | "agent";
-
-const AUTH_CHOICES: { value: TAuthKind; label: string; hint: string }[] = [
-  {
-    value: "key",
-    label: "Private key",
-    hint: "OpenSSH or PEM private key, optionally with a passphrase",
-  },
-  { value: "password", label: "Password", hint: "the SSH user's password" },
-  { value: "agent", label: "SSH agent", hint: "the console server's ssh-agent (SSH_AUTH_SOCK)" },
-];
-
-function errorsAt(fields: TFieldErrors, ...paths: string[]): string[] | undefined {
-  const found = paths.flatMap((path) => fields[path] ?? []);
-  return found.length > 0 ? found : undefined;
-}
+import {
+  AuthFields,
+  BecomeUserField,
+  errorsAt,
+  readConnectionTarget,
+  SshTargetField,
+  toAddAuth,
+  useConnectionDraft,
+  type TConnectionDraft,
+} from "./host-connection-fields";
 
 export function AddHostForm() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [name, setName] = useState("");
-  const [target, setTarget] = useState("");
-  const [authKind, setAuthKind] = useState<TAuthKind>("key");
-  const [privateKey, setPrivateKey] = useState("");
-  const [passphrase, setPassphrase] = useState("");
-  const [password, setPassword] = useState("");
-  const [becomeUser, setBecomeUser] = useState("");
+  const connection = useConnectionDraft();
   const [acceptHostKey, setAcceptHostKey] = useState(true);
   const [fingerprint, setFingerprint] = useState("");
   const [targetError, setTargetError] = useState<string | null>(null);
@@ -49,12 +36,8 @@ export function AddHostForm() {
       onSuccess: async (host) => {
         setAdded(host);
         // Secrets do not linger in the page once they are sealed on the server.
-        setPrivateKey("");
-        setPassphrase("");
-        setPassword("");
+        connection.reset({ authKind: connection.draft.authKind });
         setName("");
-        setTarget("");
-        setBecomeUser("");
         setFingerprint("");
         setPresented(null);
         await queryClient.invalidateQueries({ queryKey: trpc.hosts.list.queryKey() });
@@ -73,34 +56,27 @@ export function AddHostForm() {
 
   /** The connection fields both the test and the add send, or null when the SSH target does not parse. */
   const readConnection = () => {
-    const parsed = parseSshTarget(target);
+    const parsed = readConnectionTarget(connection.draft);
     if (!parsed.ok) {
       setTargetError(parsed.error);
       return null;
     }
     setTargetError(null);
-    return {
-      ...parsed.value,
-      becomeUser: becomeUser.trim() === "" ? undefined : becomeUser.trim(),
-      auth:
-        authKind === "key"
-          ? {
-              kind: "key" as const,
-              privateKey,
-              passphrase: passphrase === "" ? undefined : passphrase,
-            }
-          : authKind === "password"
-            ? { kind: "password" as const, password }
-            : { kind: "agent" as const },
-    };
+    return { ...parsed.value, auth: toAddAuth(connection.draft) };
+  };
+
+  const changeConnection = (patch: Partial<TConnectionDraft>) => {
+    connection.change(patch);
+    // A key shown for another target must not be accepted for this one.
+    if (patch.target !== undefined) setPresented(null);
   };
 
   const addWith = (hostKey: { acceptNew: true } | { fingerprint: string }) => {
     setAdded(null);
     testConnection.reset();
-    const connection = readConnection();
-    if (connection === null) return;
-    add.mutate({ name: name.trim(), ...connection, hostKey });
+    const fields = readConnection();
+    if (fields === null) return;
+    add.mutate({ name: name.trim(), ...fields, hostKey });
   };
 
   const submit = (event: SubmitEvent<HTMLFormElement>) => {
@@ -111,9 +87,9 @@ export function AddHostForm() {
   const test = () => {
     setPresented(null);
     add.reset();
-    const connection = readConnection();
-    if (connection === null) return;
-    testConnection.mutate(connection);
+    const fields = readConnection();
+    if (fields === null) return;
+    testConnection.mutate(fields);
   };
 
   const testError = testConnection.isError ? readError(testConnection.error) : null;
@@ -137,116 +113,17 @@ export function AddHostForm() {
           hint="How the console and the CLI refer to this host."
           errors={errorsAt(fields, "name")}
         />
-        <TextField
-          label="SSH target"
-          name="ssh-target"
-          required
-          value={target}
-          onChange={(event) => {
-            setTarget(event.target.value);
-            // A key shown for another target must not be accepted for this one.
-            setPresented(null);
-          }}
-          placeholder="postgres@db1.example.com:22"
-          spellCheck={false}
-          autoCapitalize="off"
-          hint="user@host or user@host:port (port 22 if omitted)."
+        <SshTargetField
+          draft={connection.draft}
+          onChange={changeConnection}
           errors={targetErrors}
         />
       </div>
 
-      <fieldset>
-        <legend className="mb-1 text-sm font-medium">Authentication</legend>
-        <div className="flex flex-wrap gap-x-6 gap-y-2">
-          {AUTH_CHOICES.map((choice) => (
-            <label
-              key={choice.value}
-              className="flex items-center gap-2 text-sm"
-              title={choice.hint}
-            >
-              <input
-                type="radio"
-                name="auth-kind"
-                value={choice.value}
-                checked={authKind === choice.value}
-                onChange={() => {
-                  setAuthKind(choice.value);
-                }}
-                className="size-4 accent-sky-700"
-              />
-              {choice.label}
-            </label>
-          ))}
-        </div>
-        <div className="mt-3">
-          {authKind === "key" ? (
-            <div className="grid gap-4 md:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
-              <TextAreaField
-                label="Private key"
-                name="private-key"
-                required
-                rows={5}
-                spellCheck={false}
-                autoComplete="off"
-                controlClassName="font-mono text-xs"
-                placeholder={"-----BEGIN OPENSSH PRIVATE KEY-----\n…"}
-                value={privateKey}
-                onChange={(event) => {
-                  setPrivateKey(event.target.value);
-                }}
-                hint="Stored encrypted on the console server; never shown again."
-                errors={errorsAt(fields, "auth.privateKey", "auth")}
-              />
-              <TextField
-                label="Passphrase (optional)"
-                name="passphrase"
-                type="password"
-                autoComplete="off"
-                value={passphrase}
-                onChange={(event) => {
-                  setPassphrase(event.target.value);
-                }}
-                errors={errorsAt(fields, "auth.passphrase")}
-              />
-            </div>
-          ) : authKind === "password" ? (
-            <TextField
-              label="Password"
-              name="ssh-password"
-              type="password"
-              autoComplete="off"
-              required
-              className="max-w-sm"
-              value={password}
-              onChange={(event) => {
-                setPassword(event.target.value);
-              }}
-              hint="Stored encrypted on the console server."
-              errors={errorsAt(fields, "auth.password", "auth")}
-            />
-          ) : (
-            <p className="text-sm text-zinc-600 dark:text-zinc-400">
-              The console server&apos;s ssh-agent (<code className="font-mono">SSH_AUTH_SOCK</code>)
-              signs the login; nothing is stored.
-            </p>
-          )}
-        </div>
-      </fieldset>
+      <AuthFields draft={connection.draft} onChange={changeConnection} fields={fields} />
 
       <div className="grid gap-4 md:grid-cols-2">
-        <TextField
-          label="Become user (optional)"
-          name="become-user"
-          value={becomeUser}
-          onChange={(event) => {
-            setBecomeUser(event.target.value);
-          }}
-          placeholder="postgres"
-          spellCheck={false}
-          autoCapitalize="off"
-          hint="Run everything as this user through sudo -n -u (when you log in as another user)."
-          errors={errorsAt(fields, "becomeUser")}
-        />
+        <BecomeUserField draft={connection.draft} onChange={changeConnection} fields={fields} />
         <fieldset>
           <legend className="mb-1 text-sm font-medium">Host key</legend>
           <label className="flex items-start gap-2 text-sm">

@@ -1,5 +1,5 @@
 "use client";
-// The hosts page: every host and instance with its last verdict; admins add hosts and instances.
+// The hosts page: every host and instance with its last verdict; admins add, edit and re-pin hosts and add instances.
 import { useQuery } from "@tanstack/react-query";
 import { useMe } from "~/components/session/use-me";
 import { PageHeader, Section } from "~/components/ui/layout";
@@ -22,7 +22,7 @@ export function HostsPage() {
         subtitle="Database hosts reached over SSH, and the PostgreSQL instances on them."
       />
       <div className="space-y-6">
-        <HostList hosts={hosts} />
+        <HostList hosts={hosts} isAdmin={isAdmin} />
         {me.isSuccess && !isAdmin ? (
           <p className="text-sm text-zinc-600 dark:text-zinc-400">
             Adding hosts and instances needs the admin role; you are {me.data.role.toLowerCase()}.

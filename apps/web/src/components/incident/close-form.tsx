@@ -2,7 +2,7 @@
 // Close the incident with an outcome and a summary for the team's review.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type SubmitEvent } from "react";
-import { Button } from "~/components/ui/button";
+import { Button, ButtonRow } from "~/components/ui/button";
 import { ErrorAlert } from "~/components/ui/feedback";
 import { SelectField, TextAreaField } from "~/components/ui/field";
 import { readError } from "~/lib/errors";
@@ -68,16 +68,15 @@ export function CloseForm({
         errors={error?.fieldErrors.summary}
       />
       {error === null ? null : <ErrorAlert title="Not closed" message={error.message} />}
-      {disabledReason === null ? null : (
-        <p className="text-sm text-zinc-600 dark:text-zinc-400">{disabledReason}</p>
-      )}
-      <Button
-        type="submit"
-        busy={close.isPending}
-        disabled={close.isPending || disabledReason !== null}
-      >
-        Close the incident
-      </Button>
+      <ButtonRow reason={disabledReason}>
+        <Button
+          type="submit"
+          busy={close.isPending}
+          disabled={close.isPending || disabledReason !== null}
+        >
+          Close the incident
+        </Button>
+      </ButtonRow>
     </form>
   );
 }

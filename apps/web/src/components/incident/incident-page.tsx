@@ -29,14 +29,13 @@ import { ProposeForm } from "./propose-form";
 import { StepActions, type TRunOutcome } from "./step-actions";
 import { StepDetails, stepHeading } from "./step-details";
 import { StepReport } from "./step-report";
-import { StepStatusBadge, stepStatusLabel, StepTransitions } from "./step-status";
+import { isOpenStatus, StepStatusBadge, stepStatusLabel, StepTransitions } from "./step-status";
 import { AuditTimeline, DiagnosisEntry, StepHistory } from "./timeline";
 import { useIncidentEvents, type TLiveOutput } from "./use-incident-events";
 
-const OPEN_STATES = new Set(["PROPOSED", "APPROVED", "RUNNING"]);
-
-function outputStatus(step: TStepView): string {
-  if (step.status === "RUNNING") return "Running on the host — output appears as it arrives.";
+function outputStatus(step: TStepView, streaming: boolean): string {
+  if (streaming) return "Running on the host — output appears as it arrives.";
+  if (step.status === "APPROVED") return "Approved: press Run; the output appears here.";
   if (step.startedAt === null) return "Not run.";
   const took =
     step.finishedAt === null
@@ -58,7 +57,11 @@ function StepCard({
   onRunFinished: (outcome: TRunOutcome) => void;
   testId: string;
 }) {
-  const chunks = mergeChunks(step.output, live[step.id] ?? []);
+  const liveChunks = live[step.id] ?? [];
+  const chunks = mergeChunks(step.output, liveChunks);
+  // Output can arrive before the refreshed step says RUNNING: it is streaming from its first chunk on.
+  const streaming =
+    step.status === "RUNNING" || (step.status === "APPROVED" && liveChunks.length > 0);
   return (
     <article
       aria-labelledby={`${testId}-heading`}
@@ -86,14 +89,20 @@ function StepCard({
         </Alert>
       )}
       {detail.status === "OPEN" ? <StepActions step={step} onRunFinished={onRunFinished} /> : null}
-      {step.startedAt === null && step.status !== "RUNNING" ? null : (
+      {/* The pane is there from the approval on, so pressing Run moves nothing on the page. */}
+      {step.startedAt === null && step.status !== "RUNNING" && step.status !== "APPROVED" ? null : (
         <OutputPane
           chunks={chunks}
-          live={step.status === "RUNNING"}
+          live={streaming}
           label={`Output of step ${String(step.seq)}`}
-          status={outputStatus(step)}
+          status={outputStatus(step, streaming)}
+          placeholder={
+            step.status === "APPROVED" && !streaming
+              ? "The output of the step appears here when it runs."
+              : undefined
+          }
           testId="step-output"
-          liveChunks={live[step.id]?.length ?? 0}
+          liveChunks={liveChunks.length}
         />
       )}
       <StepReport step={step} />
@@ -225,7 +234,7 @@ export function IncidentPage({ incidentId }: { incidentId: string }) {
   }
 
   const canOperate = hasRole(me.data?.role, "OPERATOR");
-  const openStep = [...detail.steps].reverse().find((step) => OPEN_STATES.has(step.status));
+  const openStep = [...detail.steps].reverse().find((step) => isOpenStatus(step.status));
   const lastRunStep = [...detail.steps]
     .reverse()
     .find((step) => step.startedAt !== null && step.id !== openStep?.id);
@@ -331,18 +340,14 @@ export function IncidentPage({ incidentId }: { incidentId: string }) {
                   key={String(detail.current.recommendedRung)}
                   incidentId={detail.id}
                   recommendedRung={detail.current.recommendedRung}
-                  disabledReason={
-                    running
-                      ? "A step is running: wait for its result and the fresh diagnosis."
-                      : null
-                  }
+                  disabledReason={running ? "A step is running." : null}
                 />
               </Section>
               <Section id="close" title="Close the incident">
                 <CloseForm
                   incidentId={detail.id}
                   suggestedOutcome={detail.current.verdict === "healthy" ? "RECOVERED" : "ABORTED"}
-                  disabledReason={running ? "A step is running: wait for it to finish." : null}
+                  disabledReason={running ? "A step is running." : null}
                 />
               </Section>
             </>

@@ -18,6 +18,7 @@ export function OutputPane({
   live,
   label,
   status,
+  placeholder,
   testId,
   liveChunks = 0,
 }: {
@@ -27,6 +28,8 @@ export function OutputPane({
   label: string;
   /** One line under the pane (exit code, "waiting for output", …). */
   status: string;
+  /** Shown while there is no output; by default "Waiting for output…" when live, else "No output.". */
+  placeholder?: string | undefined;
   testId?: string;
   /** How many of the chunks arrived over the live event stream (the rest were read from the store). */
   liveChunks?: number;
@@ -61,7 +64,9 @@ export function OutputPane({
           className="h-72 overflow-y-auto rounded-md border border-zinc-700 bg-zinc-950 p-3 font-mono text-[13px] leading-relaxed whitespace-pre-wrap break-all"
         >
           {runs.length === 0 ? (
-            <span className="text-zinc-400">{live ? "Waiting for output…" : "No output."}</span>
+            <span className="text-zinc-400">
+              {placeholder ?? (live ? "Waiting for output…" : "No output.")}
+            </span>
           ) : (
             runs.map((run) => (
               <span

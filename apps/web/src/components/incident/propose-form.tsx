@@ -2,7 +2,7 @@
 // Propose a rung (the recommended one, or another with a reason that is recorded).
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type SubmitEvent } from "react";
-import { Button } from "~/components/ui/button";
+import { Button, ButtonRow } from "~/components/ui/button";
 import { Alert, ErrorAlert } from "~/components/ui/feedback";
 import { SelectField, TextAreaField } from "~/components/ui/field";
 import { readError } from "~/lib/errors";
@@ -87,16 +87,15 @@ export function ProposeForm({
           </Alert>
         )}
       </div>
-      {disabledReason === null ? null : (
-        <p className="text-sm text-zinc-600 dark:text-zinc-400">{disabledReason}</p>
-      )}
-      <Button
-        type="submit"
-        busy={propose.isPending}
-        disabled={propose.isPending || disabledReason !== null}
-      >
-        Propose rung {rung}
-      </Button>
+      <ButtonRow reason={disabledReason}>
+        <Button
+          type="submit"
+          busy={propose.isPending}
+          disabled={propose.isPending || disabledReason !== null}
+        >
+          Propose rung {rung}
+        </Button>
+      </ButtonRow>
     </form>
   );
 }

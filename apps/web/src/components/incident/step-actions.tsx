@@ -78,6 +78,16 @@ export function StepActions({
     skip.mutate({ stepId: step.id, reason: skipReason });
   };
 
+  if (step.status === "RUNNING") {
+    // The row stays while the step runs (started here or by someone else), so the output below does not move.
+    return (
+      <div className="flex flex-wrap items-center gap-2">
+        <Button variant={step.confirmationRequired === null ? "primary" : "danger"} disabled busy>
+          Running…
+        </Button>
+      </div>
+    );
+  }
   if (step.status !== "PROPOSED" && step.status !== "APPROVED") return null;
   return (
     <div className="space-y-2">

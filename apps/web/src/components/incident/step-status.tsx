@@ -25,6 +25,11 @@ export function StepStatusBadge({ status }: { status: TStepStatus }) {
   );
 }
 
+/** A step that may still run: proposed, approved or running. */
+export function isOpenStatus(status: TStepStatus): boolean {
+  return status === "PROPOSED" || status === "APPROVED" || status === "RUNNING";
+}
+
 export function stepStatusLabel(status: TStepStatus): string {
   return STATUS[status].label;
 }
@@ -38,12 +43,14 @@ export function StepTransitions({ step }: { step: TStepView }) {
   if (step.startedAt !== null) items.push({ label: "started", at: step.startedAt });
   if (step.finishedAt !== null)
     items.push({ label: step.status.toLowerCase(), at: step.finishedAt });
-  else if (!["PROPOSED", "APPROVED", "RUNNING"].includes(step.status)) {
+  else if (!isOpenStatus(step.status)) {
     items.push({ label: step.status.toLowerCase(), at: step.createdAt });
   }
+  // An open step gains "approved" and "started": room for two lines from the start, so the page below
+  // does not move when they wrap.
   return (
     <ol
-      className="flex flex-wrap gap-x-2 gap-y-1 text-xs text-zinc-700 dark:text-zinc-300"
+      className={`flex flex-wrap content-start gap-x-2 gap-y-1 text-xs text-zinc-700 dark:text-zinc-300 ${isOpenStatus(step.status) ? "min-h-9" : ""}`}
       aria-label="State transitions"
     >
       {items.map((item, index) => (

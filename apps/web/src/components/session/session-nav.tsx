@@ -10,18 +10,28 @@ import { useMe } from "./use-me";
 const LINKS = [
   { href: "/hosts", label: "Hosts" },
   { href: "/history", label: "History" },
+  { href: "/account", label: "Account" },
+];
+/** Shown to admins only; the pages and the API check the role themselves. */
+const ADMIN_LINKS = [
+  { href: "/admin/users", label: "Users" },
+  { href: "/admin/audit", label: "Audit" },
 ];
 
 export function SessionNav() {
   const pathname = usePathname();
   // On the sign-in page nobody is signed in (or is about to sign in again): do not ask.
-  const me = useMe(pathname !== "/sign-in");
+  const me = useMe(pathname !== "/sign-in" && pathname !== "/setup");
   const [signingOut, setSigningOut] = useState(false);
 
   const signOut = async () => {
     setSigningOut(true);
     try {
-      await fetch("/api/session", { method: "DELETE" });
+      await fetch("/api/auth/sign-out", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
     } finally {
       // A full load drops every cached answer of the old session.
       window.location.assign("/sign-in");
@@ -32,7 +42,7 @@ export function SessionNav() {
     <div className="flex min-w-0 flex-1 items-center justify-between gap-4">
       <nav aria-label="Main">
         <ul className="flex items-center gap-1">
-          {LINKS.map((link) => {
+          {[...LINKS, ...(me.data?.role === "ADMIN" ? ADMIN_LINKS : [])].map((link) => {
             const active = pathname === link.href || pathname.startsWith(`${link.href}/`);
             return (
               <li key={link.href}>
@@ -53,7 +63,7 @@ export function SessionNav() {
       </nav>
       {/* Fixed minimum width: the header does not jump when users.me answers. */}
       <div className="flex min-w-56 items-center justify-end gap-2 text-sm" data-testid="session">
-        {pathname === "/sign-in" ? null : me.isPending ? (
+        {pathname === "/sign-in" || pathname === "/setup" ? null : me.isPending ? (
           <span className="text-zinc-600 dark:text-zinc-400">Checking session…</span>
         ) : me.isError ? (
           <Link href="/sign-in" className={buttonClass("primary")}>
@@ -61,7 +71,7 @@ export function SessionNav() {
           </Link>
         ) : (
           <>
-            <span className="truncate" title="Signed in with an API token">
+            <span className="truncate" title="Signed in">
               <span className="sr-only">Signed in as </span>
               <span data-testid="signed-in-as" className="font-medium">
                 {me.data.label}

@@ -1,12 +1,14 @@
 "use client";
-// Sign in with an API token: sent once to /api/session, which keeps it in an httpOnly cookie.
+// Sign in with e-mail and password: better-auth answers with an httpOnly session cookie that page scripts never see.
 import { useState, type SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
 import { Alert, ErrorAlert } from "~/components/ui/feedback";
 import { TextField } from "~/components/ui/field";
+import { signInProblem } from "~/lib/sign-in-problem";
 
 export function SignInForm({ next, expired }: { next: string; expired: boolean }) {
-  const [token, setToken] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
 
@@ -15,22 +17,22 @@ export function SignInForm({ next, expired }: { next: string; expired: boolean }
     setPending(true);
     setError(null);
     try {
-      const response = await fetch("/api/session", {
+      const response = await fetch("/api/auth/sign-in/email", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ token }),
+        body: JSON.stringify({ email: email.trim(), password }),
       });
       if (!response.ok) {
-        const body = (await response.json().catch(() => ({}))) as { error?: unknown };
-        setError(
-          typeof body.error === "string"
-            ? body.error
-            : `sign-in failed (HTTP ${String(response.status)})`,
-        );
+        const body = (await response.json().catch(() => ({}))) as {
+          code?: unknown;
+          message?: unknown;
+        };
+        setError(signInProblem(response.status, body));
+        setPassword("");
         setPending(false);
         return;
       }
-      setToken("");
+      setPassword("");
       // A full load: every part of the page starts over with the new session.
       window.location.assign(next);
     } catch (caught) {
@@ -49,23 +51,32 @@ export function SignInForm({ next, expired }: { next: string; expired: boolean }
     >
       {expired ? (
         <Alert tone="warn" role="status">
-          Your session ended or the token is no longer valid. Sign in again.
+          Your session ended. Sign in again.
         </Alert>
       ) : null}
       <TextField
-        label="API token"
-        name="token"
-        type="password"
-        autoComplete="off"
+        label="E-mail"
+        name="email"
+        type="email"
+        autoComplete="username"
         spellCheck={false}
         required
         autoFocus
-        placeholder="pgr_…"
-        value={token}
+        value={email}
         onChange={(event) => {
-          setToken(event.target.value);
+          setEmail(event.target.value);
         }}
-        hint="Kept in an httpOnly cookie for this browser; page scripts never see it."
+      />
+      <TextField
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete="current-password"
+        required
+        value={password}
+        onChange={(event) => {
+          setPassword(event.target.value);
+        }}
       />
       {error === null ? null : <ErrorAlert title="Not signed in" message={error} />}
       <Button type="submit" variant="primary" busy={pending} disabled={pending}>

@@ -1,0 +1,67 @@
+"use client";
+// Change one's own password, proving the current one.
+import { useMutation } from "@tanstack/react-query";
+import { useState, type SubmitEvent } from "react";
+import { Button } from "~/components/ui/button";
+import { Alert, ErrorAlert } from "~/components/ui/feedback";
+import { TextField } from "~/components/ui/field";
+import { readError } from "~/lib/errors";
+import { useTRPC } from "~/trpc/react";
+
+export function ChangePasswordForm() {
+  const trpc = useTRPC();
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const change = useMutation(
+    trpc.users.changePassword.mutationOptions({
+      onSuccess: () => {
+        setCurrent("");
+        setNext("");
+      },
+    }),
+  );
+  const error = change.isError ? readError(change.error) : null;
+  const submit = (event: SubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    change.mutate({ currentPassword: current, newPassword: next });
+  };
+  return (
+    <form onSubmit={submit} className="max-w-sm space-y-3" aria-label="Change your password">
+      <TextField
+        label="Current password"
+        name="current-password"
+        type="password"
+        autoComplete="current-password"
+        required
+        value={current}
+        onChange={(event) => {
+          setCurrent(event.target.value);
+        }}
+      />
+      <TextField
+        label="New password"
+        name="new-password"
+        type="password"
+        autoComplete="new-password"
+        required
+        hint="At least 12 characters."
+        value={next}
+        errors={error?.fieldErrors.newPassword}
+        onChange={(event) => {
+          setNext(event.target.value);
+        }}
+      />
+      {change.isSuccess ? (
+        <Alert tone="good" role="status">
+          Password changed.
+        </Alert>
+      ) : null}
+      {error !== null && error.fieldErrors.newPassword === undefined ? (
+        <ErrorAlert message={error.message} />
+      ) : null}
+      <Button type="submit" busy={change.isPending} disabled={change.isPending}>
+        Change password
+      </Button>
+    </form>
+  );
+}
