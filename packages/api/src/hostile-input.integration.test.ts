@@ -470,6 +470,24 @@ async function verifyPasswordHashed(hostile: THostile, result: unknown): Promise
 /** An id of the right shape that names no record. */
 const NO_SUCH_ID = "cnosuchrecord0000000000000";
 
+/** A record id field: refused as malformed (400) or as naming no record (404), never an internal error. */
+function idSpec(
+  procedure: string,
+  field: string,
+  as: TRole,
+  rest: Record<string, unknown> = {},
+): TFieldSpec {
+  return {
+    procedure,
+    field,
+    as,
+    values: () => strings(NO_SUCH_ID),
+    input: (id) => ({ ...rest, [field]: id }),
+    expect: idExpectation,
+    says: /does not exist/,
+  };
+}
+
 const SPECS: readonly TFieldSpec[] = [
   // hosts.testConnection: nothing is sent before the key is accepted, so credentials are opaque there; the
   // target fields (address, port, users) are validated before any socket opens.
@@ -796,15 +814,7 @@ const SPECS: readonly TFieldSpec[] = [
     input: (host) => ({ host }),
     expect: refuseAll(),
   },
-  {
-    procedure: "instances.history",
-    field: "instanceId",
-    as: "operator",
-    values: () => strings(NO_SUCH_ID),
-    input: (instanceId) => ({ instanceId }),
-    expect: idExpectation,
-    says: /does not exist/,
-  },
+  idSpec("instances.history", "instanceId", "operator"),
   {
     procedure: "instances.history",
     field: "limit",
@@ -813,24 +823,8 @@ const SPECS: readonly TFieldSpec[] = [
     input: (limit) => ({ instanceId: known.instanceId, limit }),
     expect: refuseAll(),
   },
-  {
-    procedure: "instances.changes",
-    field: "snapshotId",
-    as: "operator",
-    values: () => strings(NO_SUCH_ID),
-    input: (snapshotId) => ({ snapshotId }),
-    expect: idExpectation,
-    says: /does not exist/,
-  },
-  {
-    procedure: "instances.snapshot",
-    field: "snapshotId",
-    as: "operator",
-    values: () => strings(NO_SUCH_ID),
-    input: (snapshotId) => ({ snapshotId }),
-    expect: idExpectation,
-    says: /does not exist/,
-  },
+  idSpec("instances.changes", "snapshotId", "operator"),
+  idSpec("instances.snapshot", "snapshotId", "operator"),
   {
     procedure: "instances.snapshot",
     field: "includeRaw",
@@ -887,15 +881,7 @@ const SPECS: readonly TFieldSpec[] = [
       says: /does not exist/,
     }),
   ),
-  {
-    procedure: "incidents.export",
-    field: "incidentId",
-    as: "operator",
-    values: () => strings(NO_SUCH_ID),
-    input: (incidentId) => ({ incidentId, format: "md" }),
-    expect: idExpectation,
-    says: /does not exist/,
-  },
+  idSpec("incidents.export", "incidentId", "operator", { format: "md" }),
   {
     procedure: "incidents.export",
     field: "format",
@@ -1000,15 +986,7 @@ const SPECS: readonly TFieldSpec[] = [
     expect: idExpectation,
     says: /does not exist/,
   })),
-  {
-    procedure: "steps.propose",
-    field: "incidentId",
-    as: "operator",
-    values: () => strings(NO_SUCH_ID),
-    input: (incidentId) => ({ incidentId, rung: 2, reason: "hostile" }),
-    expect: idExpectation,
-    says: /does not exist/,
-  },
+  idSpec("steps.propose", "incidentId", "operator", { rung: 2, reason: "hostile" }),
   {
     procedure: "steps.propose",
     field: "rung",
@@ -1069,15 +1047,7 @@ const SPECS: readonly TFieldSpec[] = [
     expect: (hostile) => (typeof hostile.value === "boolean" ? KEPT : BAD_REQUEST),
     verifyKept: (_hostile, result) => (Array.isArray(result) ? null : "no list of tokens"),
   },
-  {
-    procedure: "tokens.create",
-    field: "userId",
-    as: "admin",
-    values: () => strings(NO_SUCH_ID),
-    input: (userId) => ({ userId, name: "hostile" }),
-    expect: idExpectation,
-    says: /does not exist/,
-  },
+  idSpec("tokens.create", "userId", "admin", { name: "hostile" }),
   {
     procedure: "tokens.create",
     field: "name",
@@ -1097,15 +1067,7 @@ const SPECS: readonly TFieldSpec[] = [
         : "the token name was not kept verbatim";
     },
   },
-  {
-    procedure: "tokens.revoke",
-    field: "tokenId",
-    as: "admin",
-    values: () => strings(NO_SUCH_ID),
-    input: (tokenId) => ({ tokenId }),
-    expect: idExpectation,
-    says: /does not exist/,
-  },
+  idSpec("tokens.revoke", "tokenId", "admin"),
   {
     procedure: "policy.update",
     field: "fourEyesRungs",

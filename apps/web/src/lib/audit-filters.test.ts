@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readAuditFilters, toAuditListInput, toAuditSearch } from "./audit-filters.ts";
+import { searchOfPageParams, withSearch } from "./url-filters.ts";
 
 describe("audit filters", () => {
   it("round-trip through the URL, trimmed, with the action in lower case", () => {
@@ -45,5 +46,14 @@ describe("audit filters", () => {
     });
     expect(input.from?.getTime()).toBe(new Date(2026, 10, 30, 23, 15).getTime());
     expect(input.to).toBeUndefined();
+  });
+});
+
+describe("searchOfPageParams", () => {
+  it("keeps single values and drops repeated or missing ones", () => {
+    expect(
+      searchOfPageParams({ action: "step.", actor: "a b", tag: ["x", "y"], none: undefined }),
+    ).toBe("action=step.&actor=a+b");
+    expect(withSearch("/admin/audit", searchOfPageParams({}))).toBe("/admin/audit");
   });
 });

@@ -26,3 +26,12 @@ export function toUrlSearch<K extends string>(filters: TUrlFilters<K>, keys: rea
 export function withSearch(pathname: string, search: string): string {
   return search === "" ? pathname : `${pathname}?${search}`;
 }
+
+/** A page's `searchParams` (single values only) as a query string, to come back to the same view after sign-in. */
+export function searchOfPageParams(params: Record<string, string | string[] | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (typeof value === "string") search.set(key, value);
+  }
+  return search.toString();
+}

@@ -4,6 +4,7 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import type { SubmitEvent } from "react";
+import { LoadMoreFooter } from "~/components/ui/load-more";
 import { Button } from "~/components/ui/button";
 import { Badge, EmptyState, ErrorAlert, LoadingBlock } from "~/components/ui/feedback";
 import { TextField } from "~/components/ui/field";
@@ -264,22 +265,7 @@ export function AuditPage() {
               ))}
             </tbody>
           </table>
-          <div className="flex items-center justify-between border-t border-zinc-200 px-3 py-2 text-sm dark:border-zinc-800">
-            <span className="text-zinc-600 dark:text-zinc-400" aria-live="polite">
-              {items.length} event{items.length === 1 ? "" : "s"} shown
-            </span>
-            {list.hasNextPage ? (
-              <Button
-                busy={list.isFetchingNextPage}
-                disabled={list.isFetchingNextPage}
-                onClick={() => void list.fetchNextPage()}
-              >
-                Load more
-              </Button>
-            ) : (
-              <span className="text-zinc-600 dark:text-zinc-400">That is all.</span>
-            )}
-          </div>
+          <LoadMoreFooter shown={items.length} noun="event" list={list} />
         </div>
       )}
     </div>

@@ -4,6 +4,7 @@ import { Suspense } from "react";
 import { AuditPage } from "~/components/admin/audit-page";
 import { Alert, LoadingBlock } from "~/components/ui/feedback";
 import { PageHeader } from "~/components/ui/layout";
+import { searchOfPageParams, withSearch } from "~/lib/url-filters";
 import { requireSession } from "~/server/session";
 
 export const metadata: Metadata = { title: "Audit trail" };
@@ -13,12 +14,9 @@ export default async function Page({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(await searchParams)) {
-    if (typeof value === "string") params.set(key, value);
-  }
-  const query = params.toString();
-  const actor = await requireSession(query === "" ? "/admin/audit" : `/admin/audit?${query}`);
+  const actor = await requireSession(
+    withSearch("/admin/audit", searchOfPageParams(await searchParams)),
+  );
   if (actor.role !== "ADMIN") {
     return (
       <div>
