@@ -8,11 +8,20 @@ import { screenshotPath, signInThroughApi, trpcMutation, trpcQuery } from "../su
 const PAGE_SIZE = 50;
 const CHANGES = PAGE_SIZE + 4;
 
+/** The policy as it was before this spec changed it: restored afterwards, so that later specs see the default. */
+let policyBefore: unknown = null;
+
+test.afterEach(async ({ page }) => {
+  if (policyBefore !== null) await trpcMutation(page, "policy.update", policyBefore);
+  policyBefore = null;
+});
+
 test("an admin finds their policy changes in the audit trail, filters them, and loads the older ones", async ({
   page,
 }) => {
   await signInThroughApi(page);
   const me = await trpcQuery<{ label: string }>(page, "users.me");
+  policyBefore = await trpcQuery(page, "policy.get");
   // Each change has its own approval lifetime, so each event says which one it was.
   for (let minutes = 1; minutes <= CHANGES; minutes += 1) {
     await trpcMutation(page, "policy.update", {

@@ -1,8 +1,8 @@
 // "Changes since the previous diagnosis" on the instance page, against a real lab host (PostgreSQL 15): diagnose a
 // healthy instance, break it the runbook's way (zombies), diagnose again and read what changed.
 import { startLabHost, type LabHost, type LabInstance } from "@pgrescue/lab";
-import { expect, test, type Page } from "@playwright/test";
-import { BASE_URL, screenshotPath, signInThroughApi } from "../support.ts";
+import { expect, test } from "@playwright/test";
+import { addLabInstanceThroughApi, screenshotPath, signInThroughApi } from "../support.ts";
 
 test.describe.configure({ mode: "serial" });
 
@@ -19,37 +19,12 @@ test.afterAll(async () => {
   await lab.stop();
 });
 
-/** A tRPC mutation over HTTP with the page's session cookie (superjson wire format). */
-async function mutate<T>(page: Page, procedure: string, input: unknown): Promise<T> {
-  const response = await page.request.post(`/api/trpc/${procedure}`, {
-    data: { json: input },
-    headers: { origin: BASE_URL },
-  });
-  const body = await response.text();
-  expect(response.status(), body).toBe(200);
-  return (JSON.parse(body) as { result: { data: { json: T } } }).result.data.json;
-}
-
 test("a second diagnosis lists what changed since the first one", async ({ page }) => {
   test.setTimeout(180_000);
   await signInThroughApi(page);
-  await mutate(page, "hosts.add", {
-    name: "changes-lab",
-    address: lab.ssh.host,
-    port: lab.ssh.port,
-    sshUser: "postgres",
-    auth: { kind: "key", privateKey: lab.logins.postgres.privateKey },
-    hostKey: { fingerprint: lab.ssh.hostKeyFingerprint },
-  });
-  const instance = await mutate<{ id: string }>(page, "instances.add", {
-    host: "changes-lab",
-    pgdata: pg.pgdata,
-    pgBin: pg.binDir,
-    logFile: pg.logFile,
-    name: "main",
-  });
+  const instanceId = await addLabInstanceThroughApi(page, "changes-lab", lab, pg);
 
-  await page.goto(`/instances/${instance.id}`);
+  await page.goto(`/instances/${instanceId}`);
   const diagnose = page.getByRole("button", { name: "Diagnose", exact: true });
   await diagnose.click();
   await expect(page.getByTestId("verdict-code")).toHaveText("healthy", { timeout: 60_000 });

@@ -3,14 +3,14 @@
 // last step's result, re-diagnosis, another rung, closing, the timeline, and the report download.
 import { useIsMutating, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useState } from "react";
+import { memo, useMemo, useState } from "react";
 import { useMe } from "~/components/session/use-me";
 import { Button } from "~/components/ui/button";
 import { Alert, Badge, EmptyState, ErrorAlert, LoadingBlock } from "~/components/ui/feedback";
 import { PageHeader, Section } from "~/components/ui/layout";
 import { Timestamp } from "~/components/ui/time";
 import { readError } from "~/lib/errors";
-import { mergeChunks } from "~/lib/terminal-text";
+import { mergeChunks, type TOutputChunk } from "~/lib/terminal-text";
 import { formatDuration } from "~/lib/time";
 import {
   describeRung,
@@ -31,7 +31,7 @@ import { StepDetails, stepHeading } from "./step-details";
 import { StepReport } from "./step-report";
 import { isOpenStatus, StepStatusBadge, stepStatusLabel, StepTransitions } from "./step-status";
 import { AuditTimeline, DiagnosisEntry, StepHistory } from "./timeline";
-import { useIncidentEvents, type TLiveOutput } from "./use-incident-events";
+import { useIncidentEvents } from "./use-incident-events";
 
 function outputStatus(step: TStepView, streaming: boolean): string {
   if (streaming) return "Running on the host — output appears as it arrives.";
@@ -44,21 +44,25 @@ function outputStatus(step: TStepView, streaming: boolean): string {
   return `${step.status} · exit code ${step.exitCode === null ? "—" : String(step.exitCode)}${took}`;
 }
 
-function StepCard({
+/** Chunks of a step nothing arrived live for (one array, so memoised cards see no change). */
+const NO_CHUNKS: readonly TOutputChunk[] = [];
+
+// Memoised, like the timeline below: while output streams only the card of the running step renders again.
+const StepCard = memo(function StepCard({
   step,
   detail,
-  live,
+  liveChunks,
   onRunFinished,
   testId,
 }: {
   step: TStepView;
   detail: TIncidentDetail;
-  live: TLiveOutput;
+  /** What arrived over the live event stream for this step. */
+  liveChunks: readonly TOutputChunk[];
   onRunFinished: (outcome: TRunOutcome) => void;
   testId: string;
 }) {
-  const liveChunks = live[step.id] ?? [];
-  const chunks = mergeChunks(step.output, liveChunks);
+  const chunks = useMemo(() => mergeChunks(step.output, liveChunks), [step.output, liveChunks]);
   // Output can arrive before the refreshed step says RUNNING: it is streaming from its first chunk on.
   const streaming =
     step.status === "RUNNING" || (step.status === "APPROVED" && liveChunks.length > 0);
@@ -109,7 +113,7 @@ function StepCard({
       <StepDetails step={step} />
     </article>
   );
-}
+});
 
 function RunOutcome({ outcome }: { outcome: TRunOutcome }) {
   const { step } = outcome;
@@ -307,7 +311,7 @@ export function IncidentPage({ incidentId }: { incidentId: string }) {
                   key={openStep.id}
                   step={openStep}
                   detail={detail}
-                  live={events.output}
+                  liveChunks={events.output[openStep.id] ?? NO_CHUNKS}
                   onRunFinished={setLastRun}
                   testId="open-step"
                 />
@@ -320,7 +324,7 @@ export function IncidentPage({ incidentId }: { incidentId: string }) {
                 key={lastRunStep.id}
                 step={lastRunStep}
                 detail={detail}
-                live={events.output}
+                liveChunks={events.output[lastRunStep.id] ?? NO_CHUNKS}
                 onRunFinished={setLastRun}
                 testId="last-step"
               />

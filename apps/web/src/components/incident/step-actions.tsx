@@ -93,16 +93,19 @@ export function StepActions({
     <div className="space-y-2">
       <div className="flex flex-wrap items-center gap-2">
         {step.status === "PROPOSED" ? (
-          <Button
-            ref={approveButton}
-            variant={step.confirmationRequired === null ? "primary" : "danger"}
-            disabled={!canApprove}
-            onClick={() => {
-              setApproving(true);
-            }}
-          >
-            Approve…
-          </Button>
+          // Only approvers get the control (disabled while four-eyes needs someone else); others read why below.
+          hasRole(role, "APPROVER") ? (
+            <Button
+              ref={approveButton}
+              variant={step.confirmationRequired === null ? "primary" : "danger"}
+              disabled={!canApprove}
+              onClick={() => {
+                setApproving(true);
+              }}
+            >
+              Approve…
+            </Button>
+          ) : null
         ) : (
           <Button
             ref={runButton}

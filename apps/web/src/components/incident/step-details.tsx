@@ -1,12 +1,13 @@
 "use client";
 // What a step will do and why: the exact commands (copyable), what it destroys, the rationale, warnings,
 // what the script re-verifies first, and its targets.
+import { memo } from "react";
 import { CopyBlock } from "~/components/ui/copy-block";
 import { Alert, Badge } from "~/components/ui/feedback";
 import { readPlan } from "~/lib/plan-view";
 import { asStringArray, RUNG_NAMES, type TStepView } from "~/lib/types";
 
-export function StepDetails({ step }: { step: TStepView }) {
+export const StepDetails = memo(function StepDetails({ step }: { step: TStepView }) {
   const commands = asStringArray(step.displayCommands);
   const destroys = step.destroys.split("\n").filter((line) => line.trim() !== "");
   const plan = readPlan(step.plan);
@@ -142,7 +143,7 @@ export function StepDetails({ step }: { step: TStepView }) {
       )}
     </div>
   );
-}
+});
 
 export function stepHeading(step: TStepView): string {
   return `Step ${String(step.seq)} · rung ${String(step.rung)} (${RUNG_NAMES[step.rung] ?? "?"})`;

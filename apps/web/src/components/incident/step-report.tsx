@@ -1,10 +1,11 @@
 // What a finished step's script reported, in words: refusals (nothing changed), failures, messages, and
 // the start verification (pg_isready, select 1) of rung 4.
+import { memo } from "react";
 import { Badge } from "~/components/ui/feedback";
 import { readResult } from "~/lib/plan-view";
 import type { TStepView } from "~/lib/types";
 
-export function StepReport({ step }: { step: TStepView }) {
+export const StepReport = memo(function StepReport({ step }: { step: TStepView }) {
   const result = readResult(step.result);
   if (result === null) return null;
   const problems = [...result.refusals, ...result.unable].map(
@@ -48,4 +49,4 @@ export function StepReport({ step }: { step: TStepView }) {
       )}
     </div>
   );
-}
+});

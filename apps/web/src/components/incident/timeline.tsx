@@ -2,7 +2,7 @@
 // The incident's history: who did what when (audit trail), every step with its commands and output,
 // and every diagnosis (full snapshot on demand).
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { memo, useState } from "react";
 import { SnapshotView } from "~/components/diagnosis/snapshot-view";
 import { Button } from "~/components/ui/button";
 import { Badge, ErrorAlert, LoadingBlock } from "~/components/ui/feedback";
@@ -84,7 +84,7 @@ export function describeEvent(event: TAuditEvent): {
   }
 }
 
-export function AuditTimeline({ events }: { events: TAuditEvent[] }) {
+export const AuditTimeline = memo(function AuditTimeline({ events }: { events: TAuditEvent[] }) {
   if (events.length === 0)
     return <p className="text-sm text-zinc-600 dark:text-zinc-400">Nothing recorded yet.</p>;
   return (
@@ -110,9 +110,9 @@ export function AuditTimeline({ events }: { events: TAuditEvent[] }) {
       })}
     </ol>
   );
-}
+});
 
-export function StepHistory({ detail }: { detail: TIncidentDetail }) {
+export const StepHistory = memo(function StepHistory({ detail }: { detail: TIncidentDetail }) {
   if (detail.steps.length === 0)
     return <p className="text-sm text-zinc-600 dark:text-zinc-400">No step was proposed.</p>;
   return (
@@ -152,7 +152,7 @@ export function StepHistory({ detail }: { detail: TIncidentDetail }) {
       ))}
     </ul>
   );
-}
+});
 
 function FullSnapshot({ snapshotId }: { snapshotId: string }) {
   const trpc = useTRPC();
@@ -180,7 +180,11 @@ function FullSnapshot({ snapshotId }: { snapshotId: string }) {
   );
 }
 
-export function DiagnosisEntry({ snapshot }: { snapshot: TIncidentDetail["snapshots"][number] }) {
+export const DiagnosisEntry = memo(function DiagnosisEntry({
+  snapshot,
+}: {
+  snapshot: TIncidentDetail["snapshots"][number];
+}) {
   const [open, setOpen] = useState(false);
   const evidence = asStringArray(snapshot.evidence);
   return (
@@ -217,4 +221,4 @@ export function DiagnosisEntry({ snapshot }: { snapshot: TIncidentDetail["snapsh
       ) : null}
     </div>
   );
-}
+});
