@@ -4,8 +4,8 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import type { SubmitEvent } from "react";
+import { FilterFormActions } from "~/components/ui/filter-actions";
 import { LoadMoreFooter } from "~/components/ui/load-more";
-import { Button } from "~/components/ui/button";
 import { Badge, EmptyState, ErrorAlert, LoadingBlock } from "~/components/ui/feedback";
 import { TextField } from "~/components/ui/field";
 import { PageHeader, Section } from "~/components/ui/layout";
@@ -203,20 +203,7 @@ export function AuditPage() {
           />
           <TextField label="From" name="from" type="datetime-local" defaultValue={filters.from} />
           <TextField label="Before" name="to" type="datetime-local" defaultValue={filters.to} />
-          <div className="flex items-end gap-2">
-            <Button type="submit" variant="primary">
-              Apply filters
-            </Button>
-            {active ? (
-              <Button
-                onClick={() => {
-                  router.push(pathname);
-                }}
-              >
-                Clear
-              </Button>
-            ) : null}
-          </div>
+          <FilterFormActions active={active} />
         </form>
       </Section>
 

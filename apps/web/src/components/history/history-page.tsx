@@ -4,8 +4,8 @@ import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import type { SubmitEvent } from "react";
+import { FilterFormActions } from "~/components/ui/filter-actions";
 import { LoadMoreFooter } from "~/components/ui/load-more";
-import { Button } from "~/components/ui/button";
 import { Badge, EmptyState, ErrorAlert, LoadingBlock } from "~/components/ui/feedback";
 import { SelectField, TextField } from "~/components/ui/field";
 import { PageHeader, Section } from "~/components/ui/layout";
@@ -132,20 +132,7 @@ export function HistoryPage() {
             type="datetime-local"
             defaultValue={filters.to}
           />
-          <div className="flex items-end gap-2 md:col-span-4">
-            <Button type="submit" variant="primary">
-              Apply filters
-            </Button>
-            {active ? (
-              <Button
-                onClick={() => {
-                  router.push(pathname);
-                }}
-              >
-                Clear
-              </Button>
-            ) : null}
-          </div>
+          <FilterFormActions active={active} className="md:col-span-4" />
         </form>
       </Section>
 
