@@ -17,7 +17,9 @@ const ZServerEnv = z.object({
   /** the console's fixed public URL (behind a TLS proxy: https://… makes the session cookie Secure) */
   PGRESCUE_PUBLIC_URL: z.preprocess(
     emptyIsUnset,
-    z.url({ message: "PGRESCUE_PUBLIC_URL must be a URL like https://pgrescue.example.com" }).optional(),
+    z
+      .url({ message: "PGRESCUE_PUBLIC_URL must be a URL like https://pgrescue.example.com" })
+      .optional(),
   ),
 });
 

@@ -19,8 +19,9 @@ const OUTCOMES = new Set(["RECOVERED", "ABORTED", "NEEDS_REBOOT", "ESCALATED", "
 
 export const FILTER_KEYS = ["host", "instance", "status", "outcome", "text", "from", "to"] as const;
 
-export function readFilters(params: URLSearchParams): THistoryFilters {
-  const filters = readUrlFilters(params, FILTER_KEYS);
+/** From the URL or the submitted form: every key trimmed, an unknown status or outcome as "". */
+export function readFilters(source: URLSearchParams | FormData): THistoryFilters {
+  const filters = readUrlFilters(source, FILTER_KEYS);
   return {
     ...filters,
     status: STATUSES.has(filters.status) ? (filters.status as TIncidentStatus) : "",

@@ -2,9 +2,8 @@
 // The audit trail for admins: filters kept in the URL, newest first, cursor pagination ("Load more").
 import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import type { SubmitEvent } from "react";
 import { FilterFormActions } from "~/components/ui/filter-actions";
+import { useUrlFilters } from "~/components/ui/use-url-filters";
 import { LoadMoreFooter } from "~/components/ui/load-more";
 import { Badge, EmptyState, ErrorAlert, LoadingBlock } from "~/components/ui/feedback";
 import { TextField } from "~/components/ui/field";
@@ -18,7 +17,6 @@ import {
 } from "~/lib/audit-filters";
 import { readError } from "~/lib/errors";
 import type { RouterOutputs } from "~/lib/types";
-import { withSearch } from "~/lib/url-filters";
 import { useTRPC } from "~/trpc/react";
 
 const PAGE_SIZE = 50;
@@ -123,11 +121,7 @@ function AuditRow({ event }: { event: TAuditEvent }) {
 
 export function AuditPage() {
   const trpc = useTRPC();
-  const router = useRouter();
-  const pathname = usePathname();
-  const searchParams = useSearchParams();
-  const filters = readAuditFilters(new URLSearchParams(searchParams.toString()));
-  const active = toAuditSearch(filters) !== "";
+  const { filters, active, formKey, apply } = useUrlFilters(readAuditFilters, toAuditSearch);
 
   const list = useInfiniteQuery(
     trpc.audit.list.infiniteQueryOptions(toAuditListInput(filters, PAGE_SIZE), {
@@ -135,12 +129,6 @@ export function AuditPage() {
     }),
   );
   const items = list.data?.pages.flatMap((page) => page.items) ?? [];
-
-  const apply = (event: SubmitEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const next = readAuditFilters(new FormData(event.currentTarget));
-    router.push(withSearch(pathname, toAuditSearch(next)));
-  };
 
   return (
     <div>
@@ -151,7 +139,7 @@ export function AuditPage() {
       <Section id="audit-filters" title="Filters" className="mb-4">
         {/* key: the form starts over from the URL whenever the URL changes (back/forward, clear). */}
         <form
-          key={searchParams.toString()}
+          key={formKey}
           onSubmit={apply}
           aria-label="Filter audit events"
           className="grid gap-3 md:grid-cols-4"

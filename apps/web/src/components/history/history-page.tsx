@@ -2,9 +2,8 @@
 // Incident history: filters kept in the URL, newest first, cursor pagination ("Load more").
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import type { SubmitEvent } from "react";
 import { FilterFormActions } from "~/components/ui/filter-actions";
+import { useUrlFilters } from "~/components/ui/use-url-filters";
 import { LoadMoreFooter } from "~/components/ui/load-more";
 import { Badge, EmptyState, ErrorAlert, LoadingBlock } from "~/components/ui/feedback";
 import { SelectField, TextField } from "~/components/ui/field";
@@ -14,27 +13,13 @@ import { readError } from "~/lib/errors";
 import { withCurrentOption } from "~/lib/select-options";
 import { OUTCOMES, outcomeLabel } from "~/lib/types";
 import { useTRPC } from "~/trpc/react";
-import {
-  FILTER_KEYS,
-  readFilters,
-  toListInput,
-  toSearch,
-  type THistoryFilters,
-} from "~/lib/history-filters";
+import { readFilters, toListInput, toSearch } from "~/lib/history-filters";
 
 const PAGE_SIZE = 25;
 
-function formText(form: FormData, key: string): string {
-  const value = form.get(key);
-  return typeof value === "string" ? value.trim() : "";
-}
-
 export function HistoryPage() {
   const trpc = useTRPC();
-  const router = useRouter();
-  const pathname = usePathname();
-  const searchParams = useSearchParams();
-  const filters = readFilters(new URLSearchParams(searchParams.toString()));
+  const { filters, active, formKey, apply } = useUrlFilters(readFilters, toSearch);
   const hosts = useQuery(trpc.hosts.list.queryOptions());
   // The URL's host and instance are options even before the hosts arrive: after a reload the form shows the
   // filters the list applies (and Apply keeps them).
@@ -58,17 +43,6 @@ export function HistoryPage() {
   );
   const items = list.data?.pages.flatMap((page) => page.items) ?? [];
 
-  const apply = (event: SubmitEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const next = Object.fromEntries(
-      FILTER_KEYS.map((key) => [key, formText(form, key)]),
-    ) as THistoryFilters;
-    const search = toSearch(next);
-    router.push(search === "" ? pathname : `${pathname}?${search}`);
-  };
-  const active = toSearch(filters) !== "";
-
   return (
     <div>
       <PageHeader
@@ -78,7 +52,7 @@ export function HistoryPage() {
       <Section id="filters" title="Filters" className="mb-4">
         {/* key: the form starts over from the URL whenever the URL changes (back/forward, reset). */}
         <form
-          key={searchParams.toString()}
+          key={formKey}
           onSubmit={apply}
           aria-label="Filter incidents"
           className="grid gap-3 md:grid-cols-4"
