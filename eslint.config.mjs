@@ -5,7 +5,10 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 const restrict = (patterns, message) => ({
-  "no-restricted-imports": ["error", { patterns: patterns.map((group) => ({ group: [group], message })) }],
+  "no-restricted-imports": [
+    "error",
+    { patterns: patterns.map((group) => ({ group: [group], message })) },
+  ],
 });
 
 export default tseslint.config(
@@ -31,7 +34,10 @@ export default tseslint.config(
     },
     rules: {
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/consistent-type-definitions": ["error", "type"],
     },
@@ -45,18 +51,31 @@ export default tseslint.config(
   },
   {
     files: ["packages/remote/**/*.ts"],
-    rules: restrict(["@pgrescue/api", "@pgrescue/db", "@pgrescue/web", "@prisma/*", "@trpc/*"], "packages/remote executes commands; it knows nothing of the store or the API."),
+    rules: restrict(
+      ["@pgrescue/api", "@pgrescue/db", "@pgrescue/web", "@prisma/*", "@trpc/*"],
+      "packages/remote executes commands; it knows nothing of the store or the API.",
+    ),
   },
   {
     files: ["packages/db/**/*.ts"],
-    rules: restrict(["@pgrescue/api", "@pgrescue/remote", "@pgrescue/web", "@trpc/*"], "packages/db is the store only."),
+    rules: restrict(
+      ["@pgrescue/api", "@pgrescue/remote", "@pgrescue/web", "@trpc/*"],
+      "packages/db is the store only.",
+    ),
   },
   {
     files: ["packages/api/**/*.ts"],
-    rules: restrict(["@pgrescue/web", "next", "next/*", "react"], "packages/api must not depend on the app."),
+    rules: restrict(
+      ["@pgrescue/web", "next", "next/*", "react"],
+      "packages/api must not depend on the app.",
+    ),
   },
   {
-    files: ["apps/web/src/app/**/*.tsx", "apps/web/src/components/**/*.tsx", "apps/web/src/trpc/react.tsx"],
+    files: [
+      "apps/web/src/app/**/*.tsx",
+      "apps/web/src/components/**/*.tsx",
+      "apps/web/src/trpc/react.tsx",
+    ],
     ignores: ["apps/web/src/app/api/**"],
     rules: {
       "no-restricted-imports": [

@@ -13,7 +13,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "apps/web/src/**/*.test.ts", "bench/src/**/*.test.ts", "test/**/*.test.ts"],
+          include: [
+            "packages/*/src/**/*.test.ts",
+            "apps/web/src/**/*.test.ts",
+            "bench/src/**/*.test.ts",
+            "test/**/*.test.ts",
+          ],
           exclude: ["**/*.integration.test.ts", "**/node_modules/**"],
           environment: "node",
         },
@@ -22,7 +27,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["packages/*/src/**/*.integration.test.ts", "apps/web/src/**/*.integration.test.ts", "apps/web/scripts/**/*.integration.test.ts", "test/**/*.integration.test.ts"],
+          include: [
+            "packages/*/src/**/*.integration.test.ts",
+            "apps/web/src/**/*.integration.test.ts",
+            "apps/web/scripts/**/*.integration.test.ts",
+            "test/**/*.integration.test.ts",
+          ],
           exclude: ["**/node_modules/**"],
           environment: "node",
           testTimeout: 120_000,

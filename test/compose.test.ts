@@ -11,13 +11,22 @@ const ZCompose = z.object({
   services: z.object({
     store: z.object({
       image: z.string(),
-      environment: z.object({ POSTGRES_USER: z.string(), POSTGRES_PASSWORD: z.string(), POSTGRES_DB: z.string() }),
+      environment: z.object({
+        POSTGRES_USER: z.string(),
+        POSTGRES_PASSWORD: z.string(),
+        POSTGRES_DB: z.string(),
+      }),
       healthcheck: z.object({ test: z.array(z.string()) }),
     }),
     console: z.object({
       build: z.string(),
       depends_on: z.object({ store: z.object({ condition: z.literal("service_healthy") }) }),
-      environment: z.object({ DATABASE_URL: z.string(), HOST: z.string(), PORT: z.string(), PGRESCUE_DATA_DIR: z.string() }),
+      environment: z.object({
+        DATABASE_URL: z.string(),
+        HOST: z.string(),
+        PORT: z.string(),
+        PGRESCUE_DATA_DIR: z.string(),
+      }),
       volumes: z.array(z.string()),
       ports: z.array(z.string()),
     }),
@@ -54,7 +63,9 @@ describe("docker-compose.yml", () => {
   it("builds from a Dockerfile whose command is the console's serve script", () => {
     expect(app.build).toBe(".");
     const dockerfile = read("Dockerfile");
-    const web = z.object({ scripts: z.record(z.string(), z.string()) }).parse(JSON.parse(read("apps/web/package.json")));
+    const web = z
+      .object({ scripts: z.record(z.string(), z.string()) })
+      .parse(JSON.parse(read("apps/web/package.json")));
     expect(dockerfile).toMatch(/CMD \["pnpm", "--filter", "@pgrescue\/web", "run", "serve"\]/);
     expect(web.scripts.serve).toBeDefined();
     expect(dockerfile).toMatch(/pnpm install --frozen-lockfile/);

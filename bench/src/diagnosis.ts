@@ -1,12 +1,26 @@
 // Benchmark 1 ("diagnosis"): one probe over SSH, cold and warm, against a bare OpenSSH call and the manual runbook, on a stuck PostgreSQL 15.
 import { shellQuote } from "@pgrescue/core";
 import type { LabHost, LabInstance, ScenarioState } from "@pgrescue/lab";
-import { createSshPool, diagnoseOverSsh, type SshPool, type SshTarget, type TDiagnosisRun } from "@pgrescue/remote";
+import {
+  createSshPool,
+  diagnoseOverSsh,
+  type SshPool,
+  type SshTarget,
+  type TDiagnosisRun,
+} from "@pgrescue/remote";
 import type { TBenchContext, TBenchmark, TBenchOutcome } from "./benchmark.ts";
 import { runInterleaved, type TVariant, type TVariantSamples } from "./harness.ts";
 import { readUnixListenQueue } from "./listen-queue.ts";
 import { expectExit, runOpenSsh, type TOpenSshLogin, type TOpenSshResult } from "./openssh.ts";
-import { formatMarkdownTable, formatMs, formatRatio, ratio, sumSeries, summarize, type TSummary } from "./stats.ts";
+import {
+  formatMarkdownTable,
+  formatMs,
+  formatRatio,
+  ratio,
+  sumSeries,
+  summarize,
+  type TSummary,
+} from "./stats.ts";
 
 /** What `diagnose` says about the zombies scenario (postmaster in T with Z children: SIGCONT first). */
 export const EXPECTED_VERDICT = "zombies-unreaped";
@@ -46,10 +60,14 @@ async function runDiagnosisBenchmark(context: TBenchContext): Promise<TBenchOutc
   log("bench: creating a PostgreSQL 15 instance and breaking it (zombies)…");
   const pg = await lab.createInstance({ name: "main", major: 15 });
   signal.throwIfAborted();
-  const pgVersion = (await lab.exec(`${shellQuote(`${pg.binDir}/postgres`)} --version`)).stdout.trim();
+  const pgVersion = (
+    await lab.exec(`${shellQuote(`${pg.binDir}/postgres`)} --version`)
+  ).stdout.trim();
   let state = await breakZombies(lab, pg);
   signal.throwIfAborted();
-  log(`bench: postmaster ${String(state.postmasterPid)} stopped (T), zombies ${state.zombiePids.join(", ")}`);
+  log(
+    `bench: postmaster ${String(state.postmasterPid)} stopped (T), zombies ${state.zombiePids.join(", ")}`,
+  );
 
   const login = lab.logins.postgres;
   const target: SshTarget = {
@@ -76,11 +94,16 @@ async function runDiagnosisBenchmark(context: TBenchContext): Promise<TBenchOutc
   const queue = { backlog: 0, maxQueued: 0, rebreaks: 0 };
   const makeRoomForPgIsReady = async (): Promise<void> => {
     const current = await readUnixListenQueue(socketPath);
-    if (current === null) throw new Error(`nothing listens on ${socketPath} any more: the instance left the zombies state`);
+    if (current === null)
+      throw new Error(
+        `nothing listens on ${socketPath} any more: the instance left the zombies state`,
+      );
     queue.backlog = current.backlog;
     queue.maxQueued = Math.max(queue.maxQueued, current.queued);
     if (current.queued + 1 > current.backlog) {
-      log(`bench: ${String(current.queued)} unanswered connections queued (backlog ${String(current.backlog)}): breaking the instance again`);
+      log(
+        `bench: ${String(current.queued)} unanswered connections queued (backlog ${String(current.backlog)}): breaking the instance again`,
+      );
       state = await breakZombies(lab, pg);
       queue.rebreaks += 1;
     }
@@ -115,7 +138,12 @@ async function runDiagnosisBenchmark(context: TBenchContext): Promise<TBenchOutc
           const closeMs = performance.now() - closing;
           const { totalMs, execMs, parseMs } = run.timings;
           return {
-            parts: { [PART_CONNECT]: totalMs - execMs - parseMs, [PART_EXEC]: execMs, [PART_PARSE]: parseMs, [PART_CLOSE]: closeMs },
+            parts: {
+              [PART_CONNECT]: totalMs - execMs - parseMs,
+              [PART_EXEC]: execMs,
+              [PART_PARSE]: parseMs,
+              [PART_CLOSE]: closeMs,
+            },
             verify: () => {
               checkDiagnosis(run);
             },
@@ -127,13 +155,18 @@ async function runDiagnosisBenchmark(context: TBenchContext): Promise<TBenchOutc
         prepare: async ({ warmUp }) => {
           await makeRoomForPgIsReady();
           // Counted runs must reuse the connection the warm-up opened.
-          if (!warmUp && !isConnected(warmPool, target)) throw new Error("the warm pool has no open connection to reuse");
+          if (!warmUp && !isConnected(warmPool, target))
+            throw new Error("the warm pool has no open connection to reuse");
         },
         run: async ({ signal: runSignal }) => {
           const run = await diagnoseOverSsh(warmPool, target, params, { signal: runSignal });
           const { totalMs, execMs, parseMs } = run.timings;
           return {
-            parts: { [PART_OTHER]: totalMs - execMs - parseMs, [PART_EXEC]: execMs, [PART_PARSE]: parseMs },
+            parts: {
+              [PART_OTHER]: totalMs - execMs - parseMs,
+              [PART_EXEC]: execMs,
+              [PART_PARSE]: parseMs,
+            },
             verify: () => {
               checkDiagnosis(run);
             },
@@ -147,7 +180,8 @@ async function runDiagnosisBenchmark(context: TBenchContext): Promise<TBenchOutc
           return {
             verify: () => {
               expectExit(result, 0);
-              if (result.stdout !== "") throw new Error(`ssh … true printed ${JSON.stringify(result.stdout)}`);
+              if (result.stdout !== "")
+                throw new Error(`ssh … true printed ${JSON.stringify(result.stdout)}`);
             },
           };
         },
@@ -184,11 +218,14 @@ async function runDiagnosisBenchmark(context: TBenchContext): Promise<TBenchOutc
       warmUpRounds: context.warmUpRounds,
       signal,
       onRun: ({ variant, round, warmUp, ms }) => {
-        const label = warmUp ? `warm-up ${String(round + 1)}/${String(context.warmUpRounds)}` : `round ${String(round - context.warmUpRounds + 1)}/${String(context.rounds)}`;
+        const label = warmUp
+          ? `warm-up ${String(round + 1)}/${String(context.warmUpRounds)}`
+          : `round ${String(round - context.warmUpRounds + 1)}/${String(context.rounds)}`;
         log(`bench: [${label}] ${variant}: ${formatMs(ms)} ms`);
       },
     });
-    if (verdicts.size !== 1) throw new Error(`the verdict changed across rounds: ${[...verdicts].join(", ")}`);
+    if (verdicts.size !== 1)
+      throw new Error(`the verdict changed across rounds: ${[...verdicts].join(", ")}`);
     return buildOutcome(samples, steps, {
       pgVersion,
       verdict: EXPECTED_VERDICT,
@@ -207,13 +244,24 @@ async function breakZombies(lab: LabHost, pg: LabInstance): Promise<TZombieState
   const scenario: ScenarioState = await lab.breakInstance(pg, "zombies");
   const { postmasterPid, zombiePids, shm } = scenario;
   if (postmasterPid === null || zombiePids.length === 0 || shm === null) {
-    throw new Error(`the zombies scenario did not leave a stopped postmaster with zombies and a segment: ${scenario.checks.join("; ")}`);
+    throw new Error(
+      `the zombies scenario did not leave a stopped postmaster with zombies and a segment: ${scenario.checks.join("; ")}`,
+    );
   }
-  return { postmasterPid, zombiePids: [...zombiePids].sort((a, b) => a - b), shmKey: shm.key, shmId: shm.shmid };
+  return {
+    postmasterPid,
+    zombiePids: [...zombiePids].sort((a, b) => a - b),
+    shmKey: shm.key,
+    shmId: shm.shmid,
+  };
 }
 
 function isConnected(pool: SshPool, target: SshTarget): boolean {
-  return pool.stats().some((host) => host.connected && host.port === target.port && host.username === target.username);
+  return pool
+    .stats()
+    .some(
+      (host) => host.connected && host.port === target.port && host.username === target.username,
+    );
 }
 
 function verifyDiagnosis(run: TDiagnosisRun, state: TZombieState): void {
@@ -221,20 +269,34 @@ function verifyDiagnosis(run: TDiagnosisRun, state: TZombieState): void {
   const problems: string[] = [];
   if (raw.exitCode !== 0) problems.push(`probe exit ${String(raw.exitCode)}`);
   if (raw.truncated) problems.push("probe output truncated");
-  if (!snapshot.probe.complete) problems.push(`probe output incomplete: ${snapshot.probe.errors.join("; ")}`);
-  if (snapshot.verdict.code !== EXPECTED_VERDICT) problems.push(`verdict ${snapshot.verdict.code}, expected ${EXPECTED_VERDICT}`);
-  if (snapshot.recommendation.rung !== EXPECTED_RUNG) problems.push(`rung ${String(snapshot.recommendation.rung)}, expected ${String(EXPECTED_RUNG)}`);
+  if (!snapshot.probe.complete)
+    problems.push(`probe output incomplete: ${snapshot.probe.errors.join("; ")}`);
+  if (snapshot.verdict.code !== EXPECTED_VERDICT)
+    problems.push(`verdict ${snapshot.verdict.code}, expected ${EXPECTED_VERDICT}`);
+  if (snapshot.recommendation.rung !== EXPECTED_RUNG)
+    problems.push(
+      `rung ${String(snapshot.recommendation.rung)}, expected ${String(EXPECTED_RUNG)}`,
+    );
   if (snapshot.postmaster.pid !== state.postmasterPid || snapshot.postmaster.state !== "T") {
-    problems.push(`postmaster ${String(snapshot.postmaster.pid)} in ${snapshot.postmaster.state}, expected ${String(state.postmasterPid)} in T`);
+    problems.push(
+      `postmaster ${String(snapshot.postmaster.pid)} in ${snapshot.postmaster.state}, expected ${String(state.postmasterPid)} in T`,
+    );
   }
   // A child that was running when the postmaster stopped may still exit later and join the
   // zombies; the scenario's own zombies must all be there, and every zombie must be the postmaster's.
   const zombies = snapshot.zombies.map((zombie) => zombie.pid).sort((a, b) => a - b);
   const missing = state.zombiePids.filter((pid) => !zombies.includes(pid));
-  if (missing.length > 0) problems.push(`zombies [${zombies.join(", ")}] lack the scenario's [${missing.join(", ")}]`);
-  const foreign = snapshot.zombies.filter((zombie) => !zombie.parentIsPostmaster || zombie.ppid !== state.postmasterPid);
-  if (foreign.length > 0) problems.push(`zombies not of postmaster ${String(state.postmasterPid)}: ${foreign.map((zombie) => String(zombie.pid)).join(", ")}`);
-  if (snapshot.connectivity.pgIsReady.meaning !== "no-response") problems.push(`pg_isready: ${snapshot.connectivity.pgIsReady.meaning}, expected no-response`);
+  if (missing.length > 0)
+    problems.push(`zombies [${zombies.join(", ")}] lack the scenario's [${missing.join(", ")}]`);
+  const foreign = snapshot.zombies.filter(
+    (zombie) => !zombie.parentIsPostmaster || zombie.ppid !== state.postmasterPid,
+  );
+  if (foreign.length > 0)
+    problems.push(
+      `zombies not of postmaster ${String(state.postmasterPid)}: ${foreign.map((zombie) => String(zombie.pid)).join(", ")}`,
+    );
+  if (snapshot.connectivity.pgIsReady.meaning !== "no-response")
+    problems.push(`pg_isready: ${snapshot.connectivity.pgIsReady.meaning}, expected no-response`);
   if (problems.length > 0) throw new Error(`diagnosis: ${problems.join("; ")}`);
 }
 
@@ -247,7 +309,10 @@ function buildManualSteps(pg: LabInstance): TManualStep[] {
       expectedExit: 0,
       check: (result, state) => {
         const first = result.stdout.split("\n")[0];
-        if (first !== String(state.postmasterPid)) throw new Error(`postmaster.pid line 1 is ${JSON.stringify(first)}, expected ${String(state.postmasterPid)}`);
+        if (first !== String(state.postmasterPid))
+          throw new Error(
+            `postmaster.pid line 1 is ${JSON.stringify(first)}, expected ${String(state.postmasterPid)}`,
+          );
       },
     },
     {
@@ -260,14 +325,22 @@ function buildManualSteps(pg: LabInstance): TManualStep[] {
             .split("\n")
             .slice(1)
             .map((line) => line.trim().split(/\s+/))
-            .map(([pid, ppid, stat]) => [Number(pid), { ppid: Number(ppid), stat: stat ?? "" }] as const),
+            .map(
+              ([pid, ppid, stat]) =>
+                [Number(pid), { ppid: Number(ppid), stat: stat ?? "" }] as const,
+            ),
         );
         const postmaster = rows.get(state.postmasterPid);
-        if (postmaster?.stat.startsWith("T") !== true) throw new Error(`ps: postmaster ${String(state.postmasterPid)} is ${postmaster?.stat ?? "missing"}, expected T`);
+        if (postmaster?.stat.startsWith("T") !== true)
+          throw new Error(
+            `ps: postmaster ${String(state.postmasterPid)} is ${postmaster?.stat ?? "missing"}, expected T`,
+          );
         for (const pid of state.zombiePids) {
           const zombie = rows.get(pid);
           if (zombie?.stat.startsWith("Z") !== true || zombie.ppid !== state.postmasterPid) {
-            throw new Error(`ps: ${String(pid)} is ${zombie === undefined ? "missing" : `${zombie.stat} (ppid ${String(zombie.ppid)})`}, expected a zombie of ${String(state.postmasterPid)}`);
+            throw new Error(
+              `ps: ${String(pid)} is ${zombie === undefined ? "missing" : `${zombie.stat} (ppid ${String(zombie.ppid)})`}, expected a zombie of ${String(state.postmasterPid)}`,
+            );
           }
         }
       },
@@ -282,7 +355,10 @@ function buildManualSteps(pg: LabInstance): TManualStep[] {
           const [lineKey, shmid] = line.trim().split(/\s+/);
           return lineKey === key && shmid === String(state.shmId);
         });
-        if (!found) throw new Error(`ipcs -m does not list the instance's segment ${key} (shmid ${String(state.shmId)})`);
+        if (!found)
+          throw new Error(
+            `ipcs -m does not list the instance's segment ${key} (shmid ${String(state.shmId)})`,
+          );
       },
     },
     {
@@ -290,7 +366,8 @@ function buildManualSteps(pg: LabInstance): TManualStep[] {
       command: "ipcs -s",
       expectedExit: 0,
       check: (result) => {
-        if (!result.stdout.includes("Semaphore Arrays")) throw new Error(`ipcs -s printed no semaphore table: ${JSON.stringify(result.stdout)}`);
+        if (!result.stdout.includes("Semaphore Arrays"))
+          throw new Error(`ipcs -s printed no semaphore table: ${JSON.stringify(result.stdout)}`);
       },
     },
     {
@@ -298,7 +375,10 @@ function buildManualSteps(pg: LabInstance): TManualStep[] {
       command: `${shellQuote(`${pg.binDir}/pg_isready`)} -h ${shellQuote(pg.socketDir)} -p ${String(pg.port)}`,
       expectedExit: 2,
       check: (result) => {
-        if (!result.stdout.includes("no response")) throw new Error(`pg_isready printed ${JSON.stringify(result.stdout)}, expected "no response"`);
+        if (!result.stdout.includes("no response"))
+          throw new Error(
+            `pg_isready printed ${JSON.stringify(result.stdout)}, expected "no response"`,
+          );
       },
     },
   ];
@@ -316,7 +396,11 @@ type TSetupFacts = {
 
 type TRow = { name: string; sshConnections: number; summary: TSummary; samplesMs: number[] };
 
-function buildOutcome(samples: TVariantSamples[], steps: readonly TManualStep[], setup: TSetupFacts): TBenchOutcome {
+function buildOutcome(
+  samples: TVariantSamples[],
+  steps: readonly TManualStep[],
+  setup: TSetupFacts,
+): TBenchOutcome {
   const byName = (name: string): TVariantSamples => {
     const found = samples.find((variant) => variant.name === name);
     if (found === undefined) throw new Error(`no samples for ${name}`);
@@ -328,14 +412,23 @@ function buildOutcome(samples: TVariantSamples[], steps: readonly TManualStep[],
     return series;
   };
   const manual = byName(MANUAL);
-  const withoutPgIsReady = sumSeries(steps.filter((step) => step.label !== "pg_isready").map((step) => partSeries(manual, step.label)));
+  const withoutPgIsReady = sumSeries(
+    steps
+      .filter((step) => step.label !== "pg_isready")
+      .map((step) => partSeries(manual, step.label)),
+  );
 
   const rows: TRow[] = [
     row(byName(COLD), 1),
     row(byName(WARM), 0),
     row(byName(SSH_TRUE), 1),
     row(manual, steps.length),
-    { name: MANUAL_WITHOUT_PG_ISREADY, sshConnections: steps.length - 1, summary: summarize(withoutPgIsReady), samplesMs: withoutPgIsReady },
+    {
+      name: MANUAL_WITHOUT_PG_ISREADY,
+      sshConnections: steps.length - 1,
+      summary: summarize(withoutPgIsReady),
+      samplesMs: withoutPgIsReady,
+    },
   ];
   const median = (name: string): number => {
     const found = rows.find((candidate) => candidate.name === name);
@@ -350,7 +443,11 @@ function buildOutcome(samples: TVariantSamples[], steps: readonly TManualStep[],
   ];
   const breakdown = [COLD, WARM, MANUAL].flatMap((name) => {
     const variant = byName(name);
-    return Object.keys(variant.parts).map((part) => ({ variant: name, part, summary: summarize(partSeries(variant, part)) }));
+    return Object.keys(variant.parts).map((part) => ({
+      variant: name,
+      part,
+      summary: summarize(partSeries(variant, part)),
+    }));
   });
 
   const ms = (value: number): string => formatMs(value);
@@ -362,15 +459,33 @@ function buildOutcome(samples: TVariantSamples[], steps: readonly TManualStep[],
       { header: "p10 ms", align: "right" },
       { header: "p90 ms", align: "right" },
     ],
-    rows.map((entry) => [entry.name, String(entry.sshConnections), ms(entry.summary.median), ms(entry.summary.p10), ms(entry.summary.p90)]),
+    rows.map((entry) => [
+      entry.name,
+      String(entry.sshConnections),
+      ms(entry.summary.median),
+      ms(entry.summary.p10),
+      ms(entry.summary.p90),
+    ]),
   );
   const ratioTable = formatMarkdownTable(
     [{ header: "Ratio (medians, same run)" }, { header: "value", align: "right" }],
     ratios.map((entry) => [entry.name, formatRatio(entry.value)]),
   );
   const breakdownTable = formatMarkdownTable(
-    [{ header: "Variant" }, { header: "step" }, { header: "median ms", align: "right" }, { header: "p10 ms", align: "right" }, { header: "p90 ms", align: "right" }],
-    breakdown.map((entry) => [entry.variant, entry.part, ms(entry.summary.median), ms(entry.summary.p10), ms(entry.summary.p90)]),
+    [
+      { header: "Variant" },
+      { header: "step" },
+      { header: "median ms", align: "right" },
+      { header: "p10 ms", align: "right" },
+      { header: "p90 ms", align: "right" },
+    ],
+    breakdown.map((entry) => [
+      entry.variant,
+      entry.part,
+      ms(entry.summary.median),
+      ms(entry.summary.p10),
+      ms(entry.summary.p90),
+    ]),
   );
   const rounds = rows[0]?.summary.n ?? 0;
   const markdown = [
@@ -406,5 +521,10 @@ function buildOutcome(samples: TVariantSamples[], steps: readonly TManualStep[],
 }
 
 function row(variant: TVariantSamples, sshConnections: number): TRow {
-  return { name: variant.name, sshConnections, summary: summarize(variant.totalMs), samplesMs: variant.totalMs };
+  return {
+    name: variant.name,
+    sshConnections,
+    summary: summarize(variant.totalMs),
+    samplesMs: variant.totalMs,
+  };
 }

@@ -45,7 +45,17 @@ describe("runInterleaved", () => {
       signal: new AbortController().signal,
       now: clock.now,
     });
-    expect(log.filter((line) => !line.startsWith("prepare"))).toEqual(["a@0", "b@0", "c@0", "b@1", "c@1", "a@1", "c@2", "a@2", "b@2"]);
+    expect(log.filter((line) => !line.startsWith("prepare"))).toEqual([
+      "a@0",
+      "b@0",
+      "c@0",
+      "b@1",
+      "c@1",
+      "a@1",
+      "c@2",
+      "a@2",
+      "b@2",
+    ]);
     expect(samples).toEqual([
       { name: "a", totalMs: [11, 12], parts: { half: [5.5, 6] } },
       { name: "b", totalMs: [21, 22], parts: { half: [10.5, 11] } },
@@ -64,7 +74,12 @@ describe("runInterleaved", () => {
         }),
     };
     await expect(
-      runInterleaved({ variants: [failing], rounds: 1, warmUpRounds: 1, signal: new AbortController().signal }),
+      runInterleaved({
+        variants: [failing],
+        rounds: 1,
+        warmUpRounds: 1,
+        signal: new AbortController().signal,
+      }),
     ).rejects.toThrow("broken, round 0 (warm-up): verdict changed");
   });
 
@@ -79,7 +94,14 @@ describe("runInterleaved", () => {
         return Promise.resolve({});
       },
     };
-    await expect(runInterleaved({ variants: [variant], rounds: 5, warmUpRounds: 0, signal: controller.signal })).rejects.toThrow("interrupted");
+    await expect(
+      runInterleaved({
+        variants: [variant],
+        rounds: 5,
+        warmUpRounds: 0,
+        signal: controller.signal,
+      }),
+    ).rejects.toThrow("interrupted");
     expect(runs).toBe(2);
   });
 
@@ -92,8 +114,13 @@ describe("runInterleaved", () => {
         return Promise.resolve({ parts });
       },
     };
-    await expect(runInterleaved({ variants: [variant], rounds: 2, warmUpRounds: 0, signal: new AbortController().signal })).rejects.toThrow(
-      /reported parts \[b\], earlier runs \[a\]/,
-    );
+    await expect(
+      runInterleaved({
+        variants: [variant],
+        rounds: 2,
+        warmUpRounds: 0,
+        signal: new AbortController().signal,
+      }),
+    ).rejects.toThrow(/reported parts \[b\], earlier runs \[a\]/);
   });
 });

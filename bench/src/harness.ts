@@ -42,7 +42,8 @@ export type TInterleavedOptions = {
 
 /** Indices of the variants in the order round `round` runs them: rotated by one each round. */
 export function roundOrder(variantCount: number, round: number): number[] {
-  if (!Number.isInteger(variantCount) || variantCount < 1) throw new RangeError(`variant count ${String(variantCount)}`);
+  if (!Number.isInteger(variantCount) || variantCount < 1)
+    throw new RangeError(`variant count ${String(variantCount)}`);
   if (!Number.isInteger(round) || round < 0) throw new RangeError(`round ${String(round)}`);
   return Array.from({ length: variantCount }, (_, position) => (position + round) % variantCount);
 }
@@ -55,18 +56,25 @@ export function roundOrder(variantCount: number, round: number): number[] {
 export async function runInterleaved(options: TInterleavedOptions): Promise<TVariantSamples[]> {
   const { variants, rounds, warmUpRounds, signal } = options;
   const now = options.now ?? (() => performance.now());
-  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`rounds must be a positive integer, got ${String(rounds)}`);
-  if (!Number.isInteger(warmUpRounds) || warmUpRounds < 0) throw new RangeError(`warm-up rounds must be ≥ 0, got ${String(warmUpRounds)}`);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new RangeError(`rounds must be a positive integer, got ${String(rounds)}`);
+  if (!Number.isInteger(warmUpRounds) || warmUpRounds < 0)
+    throw new RangeError(`warm-up rounds must be ≥ 0, got ${String(warmUpRounds)}`);
   const names = new Set(variants.map((variant) => variant.name));
   if (names.size !== variants.length) throw new RangeError("variant names must be unique");
 
-  const samples: TVariantSamples[] = variants.map((variant) => ({ name: variant.name, totalMs: [], parts: {} }));
+  const samples: TVariantSamples[] = variants.map((variant) => ({
+    name: variant.name,
+    totalMs: [],
+    parts: {},
+  }));
   for (let round = 0; round < warmUpRounds + rounds; round++) {
     const warmUp = round < warmUpRounds;
     for (const index of roundOrder(variants.length, round)) {
       const variant = variants[index];
       const collected = samples[index];
-      if (variant === undefined || collected === undefined) throw new RangeError(`no variant ${String(index)}`);
+      if (variant === undefined || collected === undefined)
+        throw new RangeError(`no variant ${String(index)}`);
       signal.throwIfAborted();
       const context: TRunContext = { signal, round, warmUp };
       await variant.prepare?.(context);
@@ -78,7 +86,10 @@ export async function runInterleaved(options: TInterleavedOptions): Promise<TVar
       try {
         outcome.verify?.();
       } catch (error) {
-        throw new Error(`${variant.name}, round ${String(round)}${warmUp ? " (warm-up)" : ""}: ${describeError(error)}`, { cause: error });
+        throw new Error(
+          `${variant.name}, round ${String(round)}${warmUp ? " (warm-up)" : ""}: ${describeError(error)}`,
+          { cause: error },
+        );
       }
       options.onRun?.({ variant: variant.name, round, warmUp, ms });
       if (!warmUp) record(collected, ms, outcome.parts ?? {});
@@ -90,8 +101,13 @@ export async function runInterleaved(options: TInterleavedOptions): Promise<TVar
 function record(collected: TVariantSamples, ms: number, parts: Record<string, number>): void {
   const known = Object.keys(collected.parts);
   const keys = Object.keys(parts);
-  if (collected.totalMs.length > 0 && (known.length !== keys.length || keys.some((key) => !known.includes(key)))) {
-    throw new Error(`${collected.name} reported parts [${keys.join(", ")}], earlier runs [${known.join(", ")}]`);
+  if (
+    collected.totalMs.length > 0 &&
+    (known.length !== keys.length || keys.some((key) => !known.includes(key)))
+  ) {
+    throw new Error(
+      `${collected.name} reported parts [${keys.join(", ")}], earlier runs [${known.join(", ")}]`,
+    );
   }
   collected.totalMs.push(ms);
   for (const [key, value] of Object.entries(parts)) {

@@ -11,7 +11,12 @@ const CAPTURED = [
 
 describe("parseUnixListenQueue", () => {
   it("reads the queued connections and the backlog of the socket asked for", () => {
-    expect(parseUnixListenQueue(CAPTURED, "/work/main/.lab/bench-explore/instances/main/socket/.s.PGSQL.36217")).toEqual({
+    expect(
+      parseUnixListenQueue(
+        CAPTURED,
+        "/work/main/.lab/bench-explore/instances/main/socket/.s.PGSQL.36217",
+      ),
+    ).toEqual({
       path: "/work/main/.lab/bench-explore/instances/main/socket/.s.PGSQL.36217",
       queued: 5,
       backlog: 104,
@@ -19,12 +24,18 @@ describe("parseUnixListenQueue", () => {
   });
 
   it("matches the whole path, not a prefix of another socket's", () => {
-    expect(parseUnixListenQueue(CAPTURED, "/work/main/.lab/demo/instances/main/socket/.s.PGSQL.3923")).toBeNull();
+    expect(
+      parseUnixListenQueue(CAPTURED, "/work/main/.lab/demo/instances/main/socket/.s.PGSQL.3923"),
+    ).toBeNull();
   });
 
   it("keeps paths with spaces whole", () => {
     const line = "u_str LISTEN 0      128    /var/tmp/lab one/.s.PGSQL.5432 31337 * 0\n";
-    expect(parseUnixListenQueue(line, "/var/tmp/lab one/.s.PGSQL.5432")).toEqual({ path: "/var/tmp/lab one/.s.PGSQL.5432", queued: 0, backlog: 128 });
+    expect(parseUnixListenQueue(line, "/var/tmp/lab one/.s.PGSQL.5432")).toEqual({
+      path: "/var/tmp/lab one/.s.PGSQL.5432",
+      queued: 0,
+      backlog: 128,
+    });
   });
 
   it("returns null when nothing listens", () => {

@@ -31,7 +31,10 @@ export async function collectMachineFacts(): Promise<TMachineFacts> {
 }
 
 export function finishMachineFacts(facts: TMachineFacts): TMachineFacts {
-  return { ...facts, loadAverage: { start: facts.loadAverage.start, end: roundLoad(os.loadavg()[0]) } };
+  return {
+    ...facts,
+    loadAverage: { start: facts.loadAverage.start, end: roundLoad(os.loadavg()[0]) },
+  };
 }
 
 async function readOsName(): Promise<string> {

@@ -9,7 +9,12 @@ import { historyBenchmark } from "./history.ts";
 import { recoveryBenchmark } from "./recovery.ts";
 import { describeError } from "./harness.ts";
 import { collectMachineFacts, finishMachineFacts } from "./machine.ts";
-import { formatResultsJson, formatResultsMarkdown, writeResults, type TResultsHeader } from "./report.ts";
+import {
+  formatResultsJson,
+  formatResultsMarkdown,
+  writeResults,
+  type TResultsHeader,
+} from "./report.ts";
 
 const BENCHMARKS: readonly TBenchmark[] = [diagnosisBenchmark, recoveryBenchmark, historyBenchmark];
 const DEFAULT_ROUNDS = 15;
@@ -35,16 +40,26 @@ function parseCommandLine(argv: string[]): TArgs | "help" {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { rounds: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      rounds: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help === true) return "help";
   if (positionals.length > 1) throw new UsageError("one benchmark at a time");
   const name = positionals[0];
   const benchmark = BENCHMARKS.find((candidate) => candidate.name === name);
-  if (name !== undefined && benchmark === undefined) throw new UsageError(`unknown benchmark "${name}"`);
+  if (name !== undefined && benchmark === undefined)
+    throw new UsageError(`unknown benchmark "${name}"`);
   const rounds = values.rounds === undefined ? DEFAULT_ROUNDS : Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < MIN_ROUNDS) throw new UsageError(`--rounds must be an integer ≥ ${String(MIN_ROUNDS)}`);
-  return { benchmarks: benchmark === undefined ? [...BENCHMARKS] : [benchmark], rounds, json: values.json === true };
+  if (!Number.isInteger(rounds) || rounds < MIN_ROUNDS)
+    throw new UsageError(`--rounds must be an integer ≥ ${String(MIN_ROUNDS)}`);
+  return {
+    benchmarks: benchmark === undefined ? [...BENCHMARKS] : [benchmark],
+    rounds,
+    json: values.json === true,
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -76,7 +91,9 @@ async function runOne(benchmark: TBenchmark, rounds: number, json: boolean): Pro
   const controller = new AbortController();
   const onSignal = (signalName: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
-      log(`bench: ${signalName} again: exiting without cleanup; the next \`pnpm bench\` replaces lab host ${labName}, or run \`pnpm lab down --name ${labName}\``);
+      log(
+        `bench: ${signalName} again: exiting without cleanup; the next \`pnpm bench\` replaces lab host ${labName}, or run \`pnpm lab down --name ${labName}\``,
+      );
       process.exit(130);
     }
     log(`bench: ${signalName}: stopping, cleaning up the lab host…`);
@@ -93,7 +110,13 @@ async function runOne(benchmark: TBenchmark, rounds: number, json: boolean): Pro
     let outcome;
     try {
       controller.signal.throwIfAborted();
-      outcome = await benchmark.run({ lab, rounds, warmUpRounds: WARM_UP_ROUNDS, signal: controller.signal, log });
+      outcome = await benchmark.run({
+        lab,
+        rounds,
+        warmUpRounds: WARM_UP_ROUNDS,
+        signal: controller.signal,
+        log,
+      });
     } finally {
       log(`bench: stopping lab host ${labName}…`);
       await lab.stop();
@@ -107,12 +130,20 @@ async function runOne(benchmark: TBenchmark, rounds: number, json: boolean): Pro
       machine: finishMachineFacts(machine),
     };
     const files = await writeResults(RESULTS_DIR, header, outcome.markdown, outcome.data);
-    process.stdout.write(json ? formatResultsJson(header, outcome.data) : formatResultsMarkdown(header, outcome.markdown));
-    log(`bench: wrote ${path.relative(process.cwd(), files.markdownFile)} and ${path.relative(process.cwd(), files.jsonFile)}`);
+    process.stdout.write(
+      json
+        ? formatResultsJson(header, outcome.data)
+        : formatResultsMarkdown(header, outcome.markdown),
+    );
+    log(
+      `bench: wrote ${path.relative(process.cwd(), files.markdownFile)} and ${path.relative(process.cwd(), files.jsonFile)}`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof InterruptedError || controller.signal.aborted) {
-      log(`bench: ${controller.signal.reason instanceof InterruptedError ? controller.signal.reason.message : describeError(error)}; lab host stopped, nothing written`);
+      log(
+        `bench: ${controller.signal.reason instanceof InterruptedError ? controller.signal.reason.message : describeError(error)}; lab host stopped, nothing written`,
+      );
       return 130;
     }
     log(`bench: FAILED: ${describeError(error)}`);

@@ -36,10 +36,17 @@ export function buildOpenSshArgs(login: TOpenSshLogin, command: string): string[
 }
 
 /** One `ssh` process; resolves when it has exited and closed its output (a non-zero exit is a result, not an error). */
-export function runOpenSsh(login: TOpenSshLogin, command: string, signal: AbortSignal): Promise<TOpenSshResult> {
+export function runOpenSsh(
+  login: TOpenSshLogin,
+  command: string,
+  signal: AbortSignal,
+): Promise<TOpenSshResult> {
   return new Promise((resolve, reject) => {
     // stdin is /dev/null, as with `ssh -n`: nothing to forward.
-    const child = spawn("ssh", buildOpenSshArgs(login, command), { stdio: ["ignore", "pipe", "pipe"], signal });
+    const child = spawn("ssh", buildOpenSshArgs(login, command), {
+      stdio: ["ignore", "pipe", "pipe"],
+      signal,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -54,7 +61,12 @@ export function runOpenSsh(login: TOpenSshLogin, command: string, signal: AbortS
 /** Throws unless the call ended with the expected exit code; the message carries what ssh printed. */
 export function expectExit(result: TOpenSshResult, expected: number): void {
   if (result.exitCode !== expected) {
-    const ended = result.exitCode === null ? `signal ${String(result.signal)}` : `exit ${String(result.exitCode)}`;
-    throw new Error(`ssh … ${JSON.stringify(result.command)}: ${ended}, expected exit ${String(expected)}; stderr: ${result.stderr.trim() || "(empty)"}`);
+    const ended =
+      result.exitCode === null
+        ? `signal ${String(result.signal)}`
+        : `exit ${String(result.exitCode)}`;
+    throw new Error(
+      `ssh … ${JSON.stringify(result.command)}: ${ended}, expected exit ${String(expected)}; stderr: ${result.stderr.trim() || "(empty)"}`,
+    );
   }
 }

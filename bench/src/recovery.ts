@@ -16,19 +16,24 @@ type TStep = NonNullable<Awaited<ReturnType<TCaller["steps"]["propose"]>>>;
 
 export const recoveryBenchmark: TBenchmark = {
   name: "recovery",
-  title: "approval of rung 3 → healthy through pgrescue vs. the same commands by hand over OpenSSH (PostgreSQL 15, zombies)",
+  title:
+    "approval of rung 3 → healthy through pgrescue vs. the same commands by hand over OpenSSH (PostgreSQL 15, zombies)",
   run: runRecoveryBenchmark,
 };
 
 async function breakZombies(lab: LabHost, pg: LabInstance): Promise<ScenarioState> {
   await lab.breakInstance(pg, "healthy");
   const state = await lab.breakInstance(pg, "zombies");
-  if (state.postmasterPid === null || state.zombiePids.length === 0) throw new Error("the zombies scenario left no stopped postmaster with zombies");
+  if (state.postmasterPid === null || state.zombiePids.length === 0)
+    throw new Error("the zombies scenario left no stopped postmaster with zombies");
   return state;
 }
 
 async function isHealthy(lab: LabHost, pg: LabInstance): Promise<boolean> {
-  const result = await lab.exec(`${shellQuote(`${pg.binDir}/psql`)} -X -At -h ${shellQuote(pg.socketDir)} -p ${String(pg.port)} -U postgres -d postgres -c 'select 1'`, { user: "postgres" });
+  const result = await lab.exec(
+    `${shellQuote(`${pg.binDir}/psql`)} -X -At -h ${shellQuote(pg.socketDir)} -p ${String(pg.port)} -U postgres -d postgres -c 'select 1'`,
+    { user: "postgres" },
+  );
   return result.code === 0 && result.stdout.trim() === "1";
 }
 
@@ -49,7 +54,13 @@ async function runRecoveryBenchmark(context: TBenchContext): Promise<TBenchOutco
       auth: { kind: "key", privateKey: lab.logins.postgres.privateKey },
       hostKey: { fingerprint: lab.ssh.hostKeyFingerprint },
     });
-    const instance = await admin.instances.add({ host: "lab", pgdata: pg.pgdata, pgBin: pg.binDir, logFile: pg.logFile, name: "main" });
+    const instance = await admin.instances.add({
+      host: "lab",
+      pgdata: pg.pgdata,
+      pgBin: pg.binDir,
+      logFile: pg.logFile,
+      name: "main",
+    });
     const openSsh: TOpenSshLogin = {
       host: lab.ssh.host,
       port: lab.ssh.port,
@@ -67,7 +78,11 @@ async function runRecoveryBenchmark(context: TBenchContext): Promise<TBenchOutco
 
     const closeOpenIncident = async (): Promise<void> => {
       if (incidentId === "") return;
-      await operator.incidents.close({ incidentId, outcome: "RECOVERED", summary: "benchmark round" });
+      await operator.incidents.close({
+        incidentId,
+        outcome: "RECOVERED",
+        summary: "benchmark round",
+      });
       incidentId = "";
     };
 
@@ -79,16 +94,26 @@ async function runRecoveryBenchmark(context: TBenchContext): Promise<TBenchOutco
           await breakZombies(lab, pg);
           const opened = await operator.incidents.open({ instanceId: instance.id });
           incidentId = opened.incident.id;
-          rung3 = await operator.steps.propose({ incidentId, rung: 3, reason: "benchmark: straight to the kill rung, as in the runbook" });
+          rung3 = await operator.steps.propose({
+            incidentId,
+            rung: 3,
+            reason: "benchmark: straight to the kill rung, as in the runbook",
+          });
         },
         run: async () => {
           let step: TStep | null = rung3;
           let verdict: string | null = null;
           let steps = 0;
           while (step !== null && verdict !== "healthy" && steps < 4) {
-            await approver.steps.approve({ stepId: step.id, confirm: step.confirmationRequired ?? undefined });
+            await approver.steps.approve({
+              stepId: step.id,
+              confirm: step.confirmationRequired ?? undefined,
+            });
             const outcome = await operator.steps.run({ stepId: step.id });
-            if (outcome.step.status !== "SUCCEEDED") throw new Error(`rung ${String(step.rung)} ended ${outcome.step.status}: ${outcome.step.error ?? ""}`);
+            if (outcome.step.status !== "SUCCEEDED")
+              throw new Error(
+                `rung ${String(step.rung)} ended ${outcome.step.status}: ${outcome.step.error ?? ""}`,
+              );
             verdict = outcome.verdict;
             step = outcome.nextStep;
             steps += 1;
@@ -98,7 +123,10 @@ async function runRecoveryBenchmark(context: TBenchContext): Promise<TBenchOutco
           pgrescueSteps.push(taken);
           return {
             verify: () => {
-              if (finalVerdict !== "healthy") throw new Error(`pgrescue ended at ${String(finalVerdict)} after ${String(taken)} steps`);
+              if (finalVerdict !== "healthy")
+                throw new Error(
+                  `pgrescue ended at ${String(finalVerdict)} after ${String(taken)} steps`,
+                );
             },
           };
         },
@@ -123,7 +151,8 @@ async function runRecoveryBenchmark(context: TBenchContext): Promise<TBenchOutco
             `${bin("pg_isready")} -h ${shellQuote(pg.socketDir)} -p ${String(pg.port)}`,
           ];
           const results: TOpenSshResult[] = [];
-          for (const command of commands) results.push(await runOpenSsh(openSsh, command, runSignal));
+          for (const command of commands)
+            results.push(await runOpenSsh(openSsh, command, runSignal));
           return {
             verify: () => {
               for (const result of results) expectExit(result, 0);
@@ -139,17 +168,34 @@ async function runRecoveryBenchmark(context: TBenchContext): Promise<TBenchOutco
       warmUpRounds: context.warmUpRounds,
       signal,
       onRun: ({ variant, round, warmUp, ms }) => {
-        log(`bench: [${warmUp ? "warm-up" : `round ${String(round - context.warmUpRounds + 1)}/${String(context.rounds)}`}] ${variant}: ${formatMs(ms)} ms`);
+        log(
+          `bench: [${warmUp ? "warm-up" : `round ${String(round - context.warmUpRounds + 1)}/${String(context.rounds)}`}] ${variant}: ${formatMs(ms)} ms`,
+        );
       },
     });
     await closeOpenIncident();
-    if (!(await isHealthy(lab, pg))) throw new Error("the instance is not healthy after the last round");
+    if (!(await isHealthy(lab, pg)))
+      throw new Error("the instance is not healthy after the last round");
 
-    const summaries = samples.map((sample) => ({ name: sample.name, summary: summarize(sample.totalMs) }));
-    const median = (name: string): number => summaries.find((entry) => entry.name === name)?.summary.median ?? Number.NaN;
+    const summaries = samples.map((sample) => ({
+      name: sample.name,
+      summary: summarize(sample.totalMs),
+    }));
+    const median = (name: string): number =>
+      summaries.find((entry) => entry.name === name)?.summary.median ?? Number.NaN;
     const table = formatMarkdownTable(
-      [{ header: "Variant" }, { header: "median ms", align: "right" }, { header: "p10 ms", align: "right" }, { header: "p90 ms", align: "right" }],
-      summaries.map((entry) => [entry.name, formatMs(entry.summary.median), formatMs(entry.summary.p10), formatMs(entry.summary.p90)]),
+      [
+        { header: "Variant" },
+        { header: "median ms", align: "right" },
+        { header: "p10 ms", align: "right" },
+        { header: "p90 ms", align: "right" },
+      ],
+      summaries.map((entry) => [
+        entry.name,
+        formatMs(entry.summary.median),
+        formatMs(entry.summary.p10),
+        formatMs(entry.summary.p90),
+      ]),
     );
     const overhead = ratio(median(PGRESCUE), median(BY_HAND));
     const stepsTaken = [...new Set(pgrescueSteps)].join(" or ");

@@ -15,7 +15,10 @@ export type TResultsHeader = {
 
 export function formatResultsMarkdown(header: TResultsHeader, body: string): string {
   const m = header.machine;
-  const load = m.loadAverage.end === null ? String(m.loadAverage.start) : `${String(m.loadAverage.start)} → ${String(m.loadAverage.end)}`;
+  const load =
+    m.loadAverage.end === null
+      ? String(m.loadAverage.start)
+      : `${String(m.loadAverage.start)} → ${String(m.loadAverage.end)}`;
   return [
     `# Benchmark: ${header.title}`,
     "",
@@ -31,7 +34,12 @@ export function formatResultsMarkdown(header: TResultsHeader, body: string): str
 }
 
 /** Writes `<dir>/<benchmark>.md` and `.json`, replacing the previous results. */
-export async function writeResults(dir: string, header: TResultsHeader, markdown: string, data: object): Promise<{ markdownFile: string; jsonFile: string }> {
+export async function writeResults(
+  dir: string,
+  header: TResultsHeader,
+  markdown: string,
+  data: object,
+): Promise<{ markdownFile: string; jsonFile: string }> {
   await mkdir(dir, { recursive: true });
   const markdownFile = path.join(dir, `${header.benchmark}.md`);
   const jsonFile = path.join(dir, `${header.benchmark}.json`);
@@ -42,6 +50,7 @@ export async function writeResults(dir: string, header: TResultsHeader, markdown
 
 /** Header and data as one JSON document; durations keep microseconds (3 decimals), not float noise. */
 export function formatResultsJson(header: TResultsHeader, data: object): string {
-  const roundFloat = (_key: string, value: unknown): unknown => (typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value);
+  const roundFloat = (_key: string, value: unknown): unknown =>
+    typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value;
   return `${JSON.stringify({ ...header, ...data }, roundFloat, 2)}\n`;
 }

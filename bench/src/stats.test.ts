@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { formatMarkdownTable, formatMs, formatRatio, quantile, ratio, sumSeries, summarize } from "./stats.ts";
+import {
+  formatMarkdownTable,
+  formatMs,
+  formatRatio,
+  quantile,
+  ratio,
+  sumSeries,
+  summarize,
+} from "./stats.ts";
 
 describe("quantile", () => {
   it("interpolates linearly between closest ranks (numpy's default)", () => {
@@ -43,7 +51,15 @@ describe("summarize", () => {
   });
 
   it("collapses to the value for a single sample", () => {
-    expect(summarize([42])).toEqual({ n: 1, median: 42, p10: 42, p90: 42, min: 42, max: 42, mean: 42 });
+    expect(summarize([42])).toEqual({
+      n: 1,
+      median: 42,
+      p10: 42,
+      p90: 42,
+      min: 42,
+      max: 42,
+      mean: 42,
+    });
   });
 
   it("is robust to one outlier where the mean is not", () => {
@@ -67,7 +83,13 @@ describe("ratio", () => {
 
 describe("sumSeries", () => {
   it("adds equally long series element-wise", () => {
-    expect(sumSeries([[1, 2, 3], [10, 20, 30], [100, 200, 300]])).toEqual([111, 222, 333]);
+    expect(
+      sumSeries([
+        [1, 2, 3],
+        [10, 20, 30],
+        [100, 200, 300],
+      ]),
+    ).toEqual([111, 222, 333]);
   });
 
   it("refuses series of different lengths and no series at all", () => {
@@ -109,10 +131,14 @@ describe("formatting", () => {
   });
 
   it("keeps the delimiter row valid for one-letter headers", () => {
-    expect(formatMarkdownTable([{ header: "n", align: "right" }], [["1"]])).toBe(["|   n |", "| --: |", "|   1 |"].join("\n"));
+    expect(formatMarkdownTable([{ header: "n", align: "right" }], [["1"]])).toBe(
+      ["|   n |", "| --: |", "|   1 |"].join("\n"),
+    );
   });
 
   it("refuses rows that do not fit the columns", () => {
-    expect(() => formatMarkdownTable([{ header: "a" }, { header: "b" }], [["only one"]])).toThrow(/row 0 has 1 cells/);
+    expect(() => formatMarkdownTable([{ header: "a" }, { header: "b" }], [["only one"]])).toThrow(
+      /row 0 has 1 cells/,
+    );
   });
 });

@@ -47,7 +47,9 @@ export function sumSeries(series: readonly (readonly number[])[]): number[] {
   const first = series[0];
   if (first === undefined) throw new RangeError("no series to sum");
   if (series.some((values) => values.length !== first.length)) {
-    throw new RangeError(`series of different lengths: ${series.map((values) => values.length).join(", ")}`);
+    throw new RangeError(
+      `series of different lengths: ${series.map((values) => values.length).join(", ")}`,
+    );
   }
   return first.map((_, index) => series.reduce((total, values) => total + at(values, index), 0));
 }
@@ -66,18 +68,25 @@ export function formatRatio(value: number): string {
 export type TColumn = { header: string; align?: "left" | "right" };
 
 /** A GitHub-flavoured Markdown table with padded columns; `|` inside cells is escaped. */
-export function formatMarkdownTable(columns: readonly TColumn[], rows: readonly (readonly string[])[]): string {
+export function formatMarkdownTable(
+  columns: readonly TColumn[],
+  rows: readonly (readonly string[])[],
+): string {
   if (columns.length === 0) throw new RangeError("a table needs at least one column");
   for (const [index, row] of rows.entries()) {
     if (row.length !== columns.length) {
-      throw new RangeError(`row ${String(index)} has ${String(row.length)} cells, the table has ${String(columns.length)} columns`);
+      throw new RangeError(
+        `row ${String(index)} has ${String(row.length)} cells, the table has ${String(columns.length)} columns`,
+      );
     }
   }
   const escape = (cell: string): string => cell.replaceAll("|", "\\|");
   const cells = rows.map((row) => row.map(escape));
   const headers = columns.map((column) => escape(column.header));
   // At least 3 wide so that the delimiter row stays valid ("---", "--:").
-  const widths = headers.map((header, index) => Math.max(3, header.length, ...cells.map((row) => at(row, index).length)));
+  const widths = headers.map((header, index) =>
+    Math.max(3, header.length, ...cells.map((row) => at(row, index).length)),
+  );
   const pad = (cell: string, index: number): string => {
     const width = at(widths, index);
     return columns[index]?.align === "right" ? cell.padStart(width) : cell.padEnd(width);
@@ -104,6 +113,7 @@ function quantileOfSorted(sorted: readonly number[], q: number): number {
 
 function at<T>(values: readonly T[], index: number): T {
   const value = values[index];
-  if (value === undefined) throw new RangeError(`index ${String(index)} out of range (length ${String(values.length)})`);
+  if (value === undefined)
+    throw new RangeError(`index ${String(index)} out of range (length ${String(values.length)})`);
   return value;
 }

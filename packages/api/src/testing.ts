@@ -121,7 +121,8 @@ async function serveAuth(auth: TAuth, store: Store, req: IncomingMessage, res: S
   });
   const response = await handleAuthRequest(auth, store.db, request, req.socket.remoteAddress);
   res.statusCode = response.status;
-  for (const [name, value] of response.headers) if (name !== "set-cookie") res.setHeader(name, value);
+  for (const [name, value] of response.headers)
+    if (name !== "set-cookie") res.setHeader(name, value);
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) res.setHeader("set-cookie", cookies);
   res.end(Buffer.from(await response.arrayBuffer()));

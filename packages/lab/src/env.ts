@@ -6,7 +6,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root (packages/lab/src → ../../..). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+export const REPO_ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+);
 
 /** Mounts a lab host replaces with private ones: its own files must not live below them. */
 export const PRIVATE_MOUNTS = ["/tmp", "/run", "/var/run", "/var/log", "/dev/shm"];
@@ -31,7 +36,10 @@ export function defaultBaseDir(): string {
   const inRepo = path.join(REPO_ROOT, ".lab");
   if (isUsableLabLocation(inRepo)) return inRepo;
   const id = createHash("sha256").update(REPO_ROOT).digest("hex").slice(0, 12);
-  const root = process.getuid?.() === 0 ? "/var/lib/pgrescue-lab" : path.join(homedir(), ".cache", "pgrescue-lab");
+  const root =
+    process.getuid?.() === 0
+      ? "/var/lib/pgrescue-lab"
+      : path.join(homedir(), ".cache", "pgrescue-lab");
   return path.join(root, id);
 }
 

@@ -15,9 +15,19 @@ export function adminUser(ctx: HostContext): string {
   return ctx.mode === "root" ? "root" : ctx.users.postgres.name;
 }
 
-export async function runHelper(ctx: HostContext, args: readonly (string | number)[], opts: { user?: string; timeoutMs?: number } = {}): Promise<string> {
-  const result = await ctx.exec(`exec perl ${quote(ctx.helper)} ${quoteAll(args)}`, { user: opts.user ?? adminUser(ctx), timeoutMs: opts.timeoutMs ?? 60_000 });
-  if (result.code !== 0) throw new LabHelperError(`lab helper ${String(args[0])} failed (exit ${String(result.code)}): ${result.stderr.trim()}`);
+export async function runHelper(
+  ctx: HostContext,
+  args: readonly (string | number)[],
+  opts: { user?: string; timeoutMs?: number } = {},
+): Promise<string> {
+  const result = await ctx.exec(`exec perl ${quote(ctx.helper)} ${quoteAll(args)}`, {
+    user: opts.user ?? adminUser(ctx),
+    timeoutMs: opts.timeoutMs ?? 60_000,
+  });
+  if (result.code !== 0)
+    throw new LabHelperError(
+      `lab helper ${String(args[0])} failed (exit ${String(result.code)}): ${result.stderr.trim()}`,
+    );
   return result.stdout;
 }
 
@@ -29,6 +39,14 @@ export function pidFilePath(instance: { pgdata: string }): string {
   return path.join(instance.pgdata, "postmaster.pid");
 }
 
-export async function captureHostState(ctx: HostContext, instances: readonly InstanceRecord[]): Promise<HostState> {
-  return parseHostState(await runHelper(ctx, ["capture", ...instances.map((instance) => `${instance.name}=${pidFilePath(instance)}`)]));
+export async function captureHostState(
+  ctx: HostContext,
+  instances: readonly InstanceRecord[],
+): Promise<HostState> {
+  return parseHostState(
+    await runHelper(ctx, [
+      "capture",
+      ...instances.map((instance) => `${instance.name}=${pidFilePath(instance)}`),
+    ]),
+  );
 }

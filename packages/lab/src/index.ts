@@ -22,7 +22,15 @@ export type {
   SemaphoreKind,
 } from "./types.ts";
 export { SCENARIOS } from "./types.ts";
-export { attachLabHost, detectMode, LabHostError, listLabHosts, startLabHost, stopLabHost, type StartLabHostOptions } from "./lab-host.ts";
+export {
+  attachLabHost,
+  detectMode,
+  LabHostError,
+  listLabHosts,
+  startLabHost,
+  stopLabHost,
+  type StartLabHostOptions,
+} from "./lab-host.ts";
 export { diffHostStates, type DiffOptions } from "./capture.ts";
 export { rotateHostKey, scanHostKeyFingerprint, type RotatedHostKey } from "./host-key-rotation.ts";
 export { LabInstanceError } from "./instances.ts";

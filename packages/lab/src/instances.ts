@@ -57,25 +57,51 @@ async function binDirFor(ctx: HostContext, major: 15 | 18): Promise<string> {
   return preparePg18BinDir({
     baseDir: ctx.baseDir,
     canExecute: async (file) => {
-      const args = ctx.mode === "root" ? [`--reuid=${String(postgres.uid)}`, `--regid=${String(postgres.gid)}`, "--clear-groups", "--", file, "--version"] : null;
-      const result = args === null ? await run(file, ["--version"]).catch(() => null) : await run("setpriv", args).catch(() => null);
+      const args =
+        ctx.mode === "root"
+          ? [
+              `--reuid=${String(postgres.uid)}`,
+              `--regid=${String(postgres.gid)}`,
+              "--clear-groups",
+              "--",
+              file,
+              "--version",
+            ]
+          : null;
+      const result =
+        args === null
+          ? await run(file, ["--version"]).catch(() => null)
+          : await run("setpriv", args).catch(() => null);
       return result?.code === 0;
     },
   });
 }
 
-export async function createInstance(ctx: HostContext, opts: { name: string; major: 15 | 18; port?: number }): Promise<LabInstance> {
-  if (!INSTANCE_NAME.test(opts.name)) throw new LabInstanceError(`invalid instance name "${opts.name}": 1-31 lowercase letters, digits, _ and -`);
+export async function createInstance(
+  ctx: HostContext,
+  opts: { name: string; major: 15 | 18; port?: number },
+): Promise<LabInstance> {
+  if (!INSTANCE_NAME.test(opts.name))
+    throw new LabInstanceError(
+      `invalid instance name "${opts.name}": 1-31 lowercase letters, digits, _ and -`,
+    );
   const existing = await ctx.readState();
-  if (existing.instances.some((instance) => instance.name === opts.name)) throw new LabInstanceError(`instance "${opts.name}" already exists on this lab host`);
+  if (existing.instances.some((instance) => instance.name === opts.name))
+    throw new LabInstanceError(`instance "${opts.name}" already exists on this lab host`);
   const binDir = await binDirFor(ctx, opts.major);
   const port = opts.port ?? (await findFreePort());
-  if (existing.instances.some((instance) => instance.port === port)) throw new LabInstanceError(`port ${String(port)} is already used by another instance of this lab host`);
-  if (opts.port !== undefined && !(await isPortFree(port))) throw new LabInstanceError(`port ${String(port)} is in use on 127.0.0.1`);
+  if (existing.instances.some((instance) => instance.port === port))
+    throw new LabInstanceError(
+      `port ${String(port)} is already used by another instance of this lab host`,
+    );
+  if (opts.port !== undefined && !(await isPortFree(port)))
+    throw new LabInstanceError(`port ${String(port)} is in use on 127.0.0.1`);
   const instanceDir = path.join(ctx.dir, "instances", opts.name);
   const socketDir = path.join(instanceDir, "socket");
   if (socketDir.length > MAX_SOCKET_DIR_LENGTH) {
-    throw new LabInstanceError(`the socket directory ${socketDir} is too long for a Unix socket: use a shorter lab base dir or host name`);
+    throw new LabInstanceError(
+      `the socket directory ${socketDir} is too long for a Unix socket: use a shorter lab base dir or host name`,
+    );
   }
   const osUser = ctx.users.postgres;
   await rm(instanceDir, { recursive: true, force: true });
@@ -100,12 +126,19 @@ export async function createInstance(ctx: HostContext, opts: { name: string; maj
     `${quoteAll([path.join(binDir, "initdb"), "-D", record.pgdata, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"])} >/dev/null`,
     { user: osUser.name, timeoutMs: 120_000 },
   );
-  if (initdb.code !== 0) throw new LabInstanceError(`initdb (PostgreSQL ${String(opts.major)}) failed: ${initdb.stderr.trim()}`);
-  const configured = await ctx.exec(`cat >> ${quote(path.join(record.pgdata, "postgresql.conf"))}`, {
-    user: osUser.name,
-    input: renderInstanceConfig({ port, socketDir }),
-  });
-  if (configured.code !== 0) throw new LabInstanceError(`could not configure ${record.pgdata}: ${configured.stderr.trim()}`);
+  if (initdb.code !== 0)
+    throw new LabInstanceError(
+      `initdb (PostgreSQL ${String(opts.major)}) failed: ${initdb.stderr.trim()}`,
+    );
+  const configured = await ctx.exec(
+    `cat >> ${quote(path.join(record.pgdata, "postgresql.conf"))}`,
+    {
+      user: osUser.name,
+      input: renderInstanceConfig({ port, socketDir }),
+    },
+  );
+  if (configured.code !== 0)
+    throw new LabInstanceError(`could not configure ${record.pgdata}: ${configured.stderr.trim()}`);
   await ctx.updateState((state) => ({ ...state, instances: [...state.instances, record] }));
   // The port was free when picked, but the network namespace is the machine's: another process may take
   // it before the server binds. A port the caller chose is not changed.
@@ -114,10 +147,15 @@ export async function createInstance(ctx: HostContext, opts: { name: string; maj
       await startServer(ctx, record);
       return toLabInstance(record);
     } catch (error) {
-      const portTaken = error instanceof LabInstanceError && /could not bind|Address already in use/.test(error.message);
+      const portTaken =
+        error instanceof LabInstanceError &&
+        /could not bind|Address already in use/.test(error.message);
       if (!portTaken || opts.port !== undefined || attempt >= 3) throw error;
       record.port = await findFreePort();
-      await ctx.exec(`cat >> ${quote(path.join(record.pgdata, "postgresql.conf"))}`, { user: osUser.name, input: `port = ${String(record.port)}\n` });
+      await ctx.exec(`cat >> ${quote(path.join(record.pgdata, "postgresql.conf"))}`, {
+        user: osUser.name,
+        input: `port = ${String(record.port)}\n`,
+      });
       await saveInstanceRecord(ctx, record);
     }
   }
@@ -125,47 +163,103 @@ export async function createInstance(ctx: HostContext, opts: { name: string; maj
 
 export async function findInstanceRecord(ctx: HostContext, name: string): Promise<InstanceRecord> {
   const record = (await ctx.readState()).instances.find((instance) => instance.name === name);
-  if (record === undefined) throw new LabInstanceError(`no instance "${name}" on lab host ${path.basename(ctx.dir)}`);
+  if (record === undefined)
+    throw new LabInstanceError(`no instance "${name}" on lab host ${path.basename(ctx.dir)}`);
   return record;
 }
 
 export async function saveInstanceRecord(ctx: HostContext, record: InstanceRecord): Promise<void> {
-  await ctx.updateState((state) => ({ ...state, instances: state.instances.map((instance) => (instance.name === record.name ? record : instance)) }));
+  await ctx.updateState((state) => ({
+    ...state,
+    instances: state.instances.map((instance) =>
+      instance.name === record.name ? record : instance,
+    ),
+  }));
 }
 
 /** pg_ctl start -w as the instance's OS user; throws with the server log's tail when it does not come up. */
 export async function startServer(ctx: HostContext, record: InstanceRecord): Promise<void> {
-  const started = await ctx.exec(quoteAll([path.join(record.binDir, "pg_ctl"), "start", "-D", record.pgdata, "-l", record.logFile, "-w", "-t", "60", "-s"]), {
-    user: record.osUser,
-    timeoutMs: 90_000,
-  });
+  const started = await ctx.exec(
+    quoteAll([
+      path.join(record.binDir, "pg_ctl"),
+      "start",
+      "-D",
+      record.pgdata,
+      "-l",
+      record.logFile,
+      "-w",
+      "-t",
+      "60",
+      "-s",
+    ]),
+    {
+      user: record.osUser,
+      timeoutMs: 90_000,
+    },
+  );
   if (started.code !== 0) {
     const log = await ctx.exec(`tail -n 20 ${quote(record.logFile)}`, { user: adminUser(ctx) });
-    throw new LabInstanceError(`pg_ctl start of ${record.name} failed: ${started.stderr.trim()} ${started.stdout.trim()}\n${log.stdout}`);
+    throw new LabInstanceError(
+      `pg_ctl start of ${record.name} failed: ${started.stderr.trim()} ${started.stdout.trim()}\n${log.stdout}`,
+    );
   }
   await queryInstance(ctx, record, "select 1");
 }
 
 /** Runs SQL through psql over the instance's Unix socket and returns the unaligned, tuples-only output. */
-export async function queryInstance(ctx: HostContext, record: InstanceRecord, sql: string): Promise<string> {
+export async function queryInstance(
+  ctx: HostContext,
+  record: InstanceRecord,
+  sql: string,
+): Promise<string> {
   const result = await ctx.exec(
-    quoteAll([path.join(record.binDir, "psql"), "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", record.socketDir, "-p", record.port, "-U", "postgres", "-d", "postgres", "-c", sql]),
+    quoteAll([
+      path.join(record.binDir, "psql"),
+      "-X",
+      "-A",
+      "-t",
+      "-q",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-h",
+      record.socketDir,
+      "-p",
+      record.port,
+      "-U",
+      "postgres",
+      "-d",
+      "postgres",
+      "-c",
+      sql,
+    ]),
     { user: record.osUser, timeoutMs: 30_000 },
   );
-  if (result.code !== 0) throw new LabInstanceError(`query on ${record.name} failed: ${result.stderr.trim()}`);
+  if (result.code !== 0)
+    throw new LabInstanceError(`query on ${record.name} failed: ${result.stderr.trim()}`);
   return result.stdout.trim();
 }
 
 /** Processes of the instance: working directory is the data directory (every backend chdirs there), or a psql client of its socket. */
-export function instanceMembers(record: InstanceRecord, processes: readonly HostProcess[]): { server: HostProcess[]; clients: HostProcess[] } {
+export function instanceMembers(
+  record: InstanceRecord,
+  processes: readonly HostProcess[],
+): { server: HostProcess[]; clients: HostProcess[] } {
   const server = processes.filter((process) => process.cwd === record.pgdata);
-  const clients = processes.filter((process) => process.comm === "psql" && process.args.includes(record.socketDir));
+  const clients = processes.filter(
+    (process) => process.comm === "psql" && process.args.includes(record.socketDir),
+  );
   return { server, clients };
 }
 
-export async function signalPids(ctx: HostContext, signal: "KILL" | "STOP" | "CONT", pids: readonly number[]): Promise<void> {
+export async function signalPids(
+  ctx: HostContext,
+  signal: "KILL" | "STOP" | "CONT",
+  pids: readonly number[],
+): Promise<void> {
   if (pids.length === 0) return;
-  await ctx.exec(`kill -s ${signal} ${pids.map(String).join(" ")} 2>/dev/null; true`, { user: adminUser(ctx) });
+  await ctx.exec(`kill -s ${signal} ${pids.map(String).join(" ")} 2>/dev/null; true`, {
+    user: adminUser(ctx),
+  });
 }
 
 /**
@@ -173,16 +267,28 @@ export async function signalPids(ctx: HostContext, signal: "KILL" | "STOP" | "CO
  * process and client of this instance (zombies go with their parent; tini reaps them), and removes the
  * semaphore sets the previous scenario created. Other instances and users are never touched.
  */
-export async function resetInstance(ctx: HostContext, record: InstanceRecord): Promise<InstanceRecord> {
+export async function resetInstance(
+  ctx: HostContext,
+  record: InstanceRecord,
+): Promise<InstanceRecord> {
   const before = await listProcesses(ctx);
   const artifactPids = record.artifacts.processes
-    .filter((ref) => before.some((process) => process.pid === ref.pid && process.startTime === ref.startTime))
+    .filter((ref) =>
+      before.some((process) => process.pid === ref.pid && process.startTime === ref.startTime),
+    )
     .map((ref) => ref.pid);
   const members = instanceMembers(record, before);
-  const targets = [...artifactPids, ...members.server.map((process) => process.pid), ...members.clients.map((process) => process.pid)];
+  const targets = [
+    ...artifactPids,
+    ...members.server.map((process) => process.pid),
+    ...members.clients.map((process) => process.pid),
+  ];
   await signalPids(ctx, "KILL", targets);
   if (record.artifacts.semIds.length > 0) {
-    await ctx.exec(`${record.artifacts.semIds.map((id) => `ipcrm -s ${String(id)} 2>/dev/null`).join("; ")}; true`, { user: adminUser(ctx) });
+    await ctx.exec(
+      `${record.artifacts.semIds.map((id) => `ipcrm -s ${String(id)} 2>/dev/null`).join("; ")}; true`,
+      { user: adminUser(ctx) },
+    );
   }
   await waitFor(
     async () => {
@@ -190,7 +296,9 @@ export async function resetInstance(ctx: HostContext, record: InstanceRecord): P
       const left = instanceMembers(record, now);
       // Zombies have no readable cwd or cmdline, so they do not count here; tini reaps them once their parent is gone.
       const stillThere = [...left.server, ...left.clients];
-      const artifactsLeft = now.filter((process) => artifactPids.includes(process.pid) && process.state !== "Z");
+      const artifactsLeft = now.filter(
+        (process) => artifactPids.includes(process.pid) && process.state !== "Z",
+      );
       return stillThere.length === 0 && artifactsLeft.length === 0 ? true : undefined;
     },
     15_000,
@@ -198,21 +306,37 @@ export async function resetInstance(ctx: HostContext, record: InstanceRecord): P
   );
   // Where no init reaps orphans (plain mode on a machine whose PID 1 does not), the killed postmaster stays
   // a zombie, and PostgreSQL would take that PID for a live postmaster: its lock files have to go.
-  const zombies = new Set((await listProcesses(ctx)).filter((process) => process.state === "Z").map((process) => process.pid));
+  const zombies = new Set(
+    (await listProcesses(ctx))
+      .filter((process) => process.state === "Z")
+      .map((process) => process.pid),
+  );
   if (zombies.size > 0) {
-    const locks = [pidFilePath(record), path.join(record.socketDir, `.s.PGSQL.${String(record.port)}.lock`)];
+    const locks = [
+      pidFilePath(record),
+      path.join(record.socketDir, `.s.PGSQL.${String(record.port)}.lock`),
+    ];
     for (const lock of locks) {
       const text = await ctx.exec(`cat ${quote(lock)} 2>/dev/null`, { user: adminUser(ctx) });
       const pid = Number(text.stdout.split("\n")[0]?.trim());
       if (zombies.has(pid)) await ctx.exec(`rm -f ${quote(lock)}`, { user: record.osUser });
     }
   }
-  const cleared: InstanceRecord = { ...record, artifacts: { processes: [], semIds: [] }, lastScenario: null };
+  const cleared: InstanceRecord = {
+    ...record,
+    artifacts: { processes: [], semIds: [] },
+    lastScenario: null,
+  };
   await saveInstanceRecord(ctx, cleared);
   return cleared;
 }
 
-export async function readPidFileText(ctx: HostContext, record: InstanceRecord): Promise<string | null> {
-  const result = await ctx.exec(`cat ${quote(pidFilePath(record))} 2>/dev/null`, { user: adminUser(ctx) });
+export async function readPidFileText(
+  ctx: HostContext,
+  record: InstanceRecord,
+): Promise<string | null> {
+  const result = await ctx.exec(`cat ${quote(pidFilePath(record))} 2>/dev/null`, {
+    user: adminUser(ctx),
+  });
   return result.code === 0 ? result.stdout : null;
 }

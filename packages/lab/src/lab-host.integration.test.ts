@@ -27,10 +27,15 @@ afterAll(async () => {
 
 describe("ssh logins with the OpenSSH client and the pinned host key", () => {
   it("publishes the host key exactly as ssh-keygen sees it", async () => {
-    const printed = await run("ssh-keygen", ["-lf", path.join(lab.dir, "ssh", "host_ed25519_key.pub")]);
+    const printed = await run("ssh-keygen", [
+      "-lf",
+      path.join(lab.dir, "ssh", "host_ed25519_key.pub"),
+    ]);
     expect(printed.stdout.split(" ")[1]).toBe(lab.ssh.hostKeyFingerprint);
     expect(lab.ssh.hostPublicKey).toMatch(/^ssh-ed25519 AAAA\S+$/);
-    expect(lab.ssh.knownHostsLine).toBe(`[127.0.0.1]:${String(lab.ssh.port)} ${lab.ssh.hostPublicKey}`);
+    expect(lab.ssh.knownHostsLine).toBe(
+      `[127.0.0.1]:${String(lab.ssh.port)} ${lab.ssh.hostPublicKey}`,
+    );
     expect(await readFile(lab.ssh.knownHostsFile, "utf8")).toBe(`${lab.ssh.knownHostsLine}\n`);
   });
 
@@ -44,8 +49,13 @@ describe("ssh logins with the OpenSSH client and the pinned host key", () => {
     const login = lab.logins.postgresRsa;
     expect(login.username).toBe("postgres");
     expect(login.passphrase).toMatch(/^\S{12,}$/);
-    expect((await run("ssh-keygen", ["-y", "-P", "", "-f", login.privateKeyPath])).code).not.toBe(0);
-    expect((await run("ssh-keygen", ["-y", "-P", login.passphrase ?? "", "-f", login.privateKeyPath])).stdout).toMatch(/^ssh-rsa /);
+    expect((await run("ssh-keygen", ["-y", "-P", "", "-f", login.privateKeyPath])).code).not.toBe(
+      0,
+    );
+    expect(
+      (await run("ssh-keygen", ["-y", "-P", login.passphrase ?? "", "-f", login.privateKeyPath]))
+        .stdout,
+    ).toMatch(/^ssh-rsa /);
     expect((await sshRun(lab, { key: login }, "id -un")).stdout).toBe("postgres\n");
     const wrong = await sshRun(lab, { key: { ...login, passphrase: "wrong" } }, "id -un");
     expect(wrong.code).toBe(255);
@@ -54,9 +64,22 @@ describe("ssh logins with the OpenSSH client and the pinned host key", () => {
   it("logs in the admin with key and password, who becomes postgres with sudo -n and nobody else", async () => {
     const admin = lab.logins.admin;
     expect(admin.username).toBe("pgadmin");
-    expect((await sshRun(lab, { key: admin }, "id -un; sudo -n -u postgres id -un")).stdout).toBe("pgadmin\npostgres\n");
-    expect((await sshRun(lab, { password: admin.password ?? "", username: admin.username }, "id -un")).stdout).toBe("pgadmin\n");
-    expect((await sshRun(lab, { password: `${admin.password ?? ""}-wrong`, username: admin.username }, "id -un")).code).toBe(255);
+    expect((await sshRun(lab, { key: admin }, "id -un; sudo -n -u postgres id -un")).stdout).toBe(
+      "pgadmin\npostgres\n",
+    );
+    expect(
+      (await sshRun(lab, { password: admin.password ?? "", username: admin.username }, "id -un"))
+        .stdout,
+    ).toBe("pgadmin\n");
+    expect(
+      (
+        await sshRun(
+          lab,
+          { password: `${admin.password ?? ""}-wrong`, username: admin.username },
+          "id -un",
+        )
+      ).code,
+    ).toBe(255);
     const root = await sshRun(lab, { key: admin }, "sudo -n id -un");
     expect(root.code).not.toBe(0);
     expect(root.stderr).toMatch(/password is required|not allowed/);
@@ -64,17 +87,32 @@ describe("ssh logins with the OpenSSH client and the pinned host key", () => {
 
   it("logs in the unrelated app user, refuses root and a foreign key", async () => {
     expect((await sshRun(lab, { key: lab.logins.app }, "id -un")).stdout).toBe("appuser\n");
-    expect((await sshRun(lab, { key: { ...lab.logins.postgres, username: "root" } }, "id -un")).code).toBe(255);
-    expect((await sshRun(lab, { key: { ...lab.logins.app, username: "postgres" } }, "id -un")).code).toBe(255);
+    expect(
+      (await sshRun(lab, { key: { ...lab.logins.postgres, username: "root" } }, "id -un")).code,
+    ).toBe(255);
+    expect(
+      (await sshRun(lab, { key: { ...lab.logins.app, username: "postgres" } }, "id -un")).code,
+    ).toBe(255);
   });
 
   it("is refused when the known host key differs", async () => {
     const other = path.join(lab.dir, "ssh", "other_known_hosts");
-    const foreign = (await run("ssh-keygen", ["-y", "-f", lab.logins.app.privateKeyPath])).stdout.trim().split(" ").slice(0, 2).join(" ");
-    await run("sh", ["-c", `printf '%s\\n' '[127.0.0.1]:${String(lab.ssh.port)} ${foreign}' > '${other}'`]);
-    const result = await sshRun(lab, { key: lab.logins.postgres }, "true", { knownHostsFile: other });
+    const foreign = (await run("ssh-keygen", ["-y", "-f", lab.logins.app.privateKeyPath])).stdout
+      .trim()
+      .split(" ")
+      .slice(0, 2)
+      .join(" ");
+    await run("sh", [
+      "-c",
+      `printf '%s\\n' '[127.0.0.1]:${String(lab.ssh.port)} ${foreign}' > '${other}'`,
+    ]);
+    const result = await sshRun(lab, { key: lab.logins.postgres }, "true", {
+      knownHostsFile: other,
+    });
     expect(result.code).toBe(255);
-    expect(result.stderr).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
+    expect(result.stderr).toMatch(
+      /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/,
+    );
   });
 });
 
@@ -84,7 +122,8 @@ describe("isolation", () => {
     expect(rows.find((row) => row.pid === 1)?.args).toMatch(/^tini -- \/bin\/bash .*init\.sh$/);
     const commands = new Set(rows.map((row) => row.args.split(" ")[0]));
     // sshd may still be tearing down a session of the previous tests ("[sshd]" while it exits).
-    for (const command of commands) expect(command).toMatch(/^(tini|pgrescue-lab-init|sshd:|\[sshd\]|\/bin\/sh|ps)$/);
+    for (const command of commands)
+      expect(command).toMatch(/^(tini|pgrescue-lab-init|sshd:|\[sshd\]|\/bin\/sh|ps)$/);
     // Seen from the machine, the same processes are exactly the members of the lab's PID namespace.
     expect((await pidsInNamespace(pidNamespace)).length).toBeGreaterThanOrEqual(3);
     expect(await pidsInNamespace(pidNamespace)).toContain(lab.initPid);
@@ -108,17 +147,27 @@ describe("isolation", () => {
     const created = await lab.exec("ipcmk -S 3 | grep -o '[0-9]*$'");
     const semid = Number(created.stdout.trim());
     const inside = await lab.exec("cat /proc/sysvipc/sem");
-    expect(inside.stdout.split("\n").some((line) => line.trim().split(/\s+/)[1] === String(semid))).toBe(true);
-    const keyInside = (await lab.exec(`awk '$2 == ${String(semid)} {print $1}' /proc/sysvipc/sem`)).stdout.trim();
+    expect(
+      inside.stdout.split("\n").some((line) => line.trim().split(/\s+/)[1] === String(semid)),
+    ).toBe(true);
+    const keyInside = (
+      await lab.exec(`awk '$2 == ${String(semid)} {print $1}' /proc/sysvipc/sem`)
+    ).stdout.trim();
     const machine = await readFile("/proc/sysvipc/sem", "utf8");
-    expect(machine.split("\n").some((line) => line.trim().split(/\s+/)[0] === keyInside && keyInside !== "0")).toBe(false);
+    expect(
+      machine
+        .split("\n")
+        .some((line) => line.trim().split(/\s+/)[0] === keyInside && keyInside !== "0"),
+    ).toBe(false);
     await lab.exec(`ipcrm -s ${String(semid)}`);
   });
 });
 
 describe("init", () => {
   it("re-parents orphans to tini, which reaps them when they exit", async () => {
-    await lab.exec("setsid -f sh -c 'sleep 3 & echo $! > /tmp/orphan.pid' </dev/null >/dev/null 2>&1");
+    await lab.exec(
+      "setsid -f sh -c 'sleep 3 & echo $! > /tmp/orphan.pid' </dev/null >/dev/null 2>&1",
+    );
     const pid = await waitFor(
       async () => {
         const text = (await lab.exec("cat /tmp/orphan.pid 2>/dev/null")).stdout.trim();
@@ -127,9 +176,18 @@ describe("init", () => {
       5_000,
       () => "the orphan did not start",
     );
-    await waitFor(async () => ((await psRows(lab)).find((row) => row.pid === pid)?.ppid === 1 ? true : undefined), 2_500, () => "orphan not re-parented to PID 1");
+    await waitFor(
+      async () =>
+        (await psRows(lab)).find((row) => row.pid === pid)?.ppid === 1 ? true : undefined,
+      2_500,
+      () => "orphan not re-parented to PID 1",
+    );
     // Once it exits, nothing of it stays: no <defunct> entry.
-    await waitFor(async () => ((await lab.exec(`test -e /proc/${String(pid)}`)).code !== 0 ? true : undefined), 8_000, () => "the exited orphan was not reaped");
+    await waitFor(
+      async () => ((await lab.exec(`test -e /proc/${String(pid)}`)).code !== 0 ? true : undefined),
+      8_000,
+      () => "the exited orphan was not reaped",
+    );
   });
 
   it("reaps the zombies of a killed parent", async () => {
@@ -138,7 +196,10 @@ describe("init", () => {
       async () => {
         const now = await psRows(lab);
         const parent = now.find((row) => row.args === "sleep 3011");
-        return parent !== undefined && now.some((row) => row.ppid === parent.pid && row.stat.startsWith("Z")) ? now : undefined;
+        return parent !== undefined &&
+          now.some((row) => row.ppid === parent.pid && row.stat.startsWith("Z"))
+          ? now
+          : undefined;
       },
       5_000,
       () => "no zombie child appeared",
@@ -158,14 +219,26 @@ describe("init", () => {
 describe("exec", () => {
   it("runs as root by default and as lab users on request, in the C locale, with input", async () => {
     expect((await lab.exec("id -un; echo $LC_ALL; echo $HOME")).stdout).toBe("root\nC\n/root\n");
-    expect((await lab.exec("id -un; echo $HOME", { user: "postgres" })).stdout).toBe(`postgres\n${lab.dir}/home/postgres\n`);
+    expect((await lab.exec("id -un; echo $HOME", { user: "postgres" })).stdout).toBe(
+      `postgres\n${lab.dir}/home/postgres\n`,
+    );
     expect((await lab.exec("id -Gn", { user: "appuser" })).stdout).toBe("appuser\n");
-    expect(await lab.exec("cat; exit 3", { input: "a\nb\n" })).toEqual({ stdout: "a\nb\n", stderr: "", code: 3 });
+    expect(await lab.exec("cat; exit 3", { input: "a\nb\n" })).toEqual({
+      stdout: "a\nb\n",
+      stderr: "",
+      code: 3,
+    });
   });
 
   it("rejects on timeout and kills what it started", async () => {
-    await expect(lab.exec("sleep 3012; echo never", { timeoutMs: 500 })).rejects.toBeInstanceOf(LabTimeoutError);
-    await waitFor(async () => ((await psRows(lab)).some((row) => row.args === "sleep 3012") ? undefined : true), 3_000, () => "sleep 3012 survived");
+    await expect(lab.exec("sleep 3012; echo never", { timeoutMs: 500 })).rejects.toBeInstanceOf(
+      LabTimeoutError,
+    );
+    await waitFor(
+      async () => ((await psRows(lab)).some((row) => row.args === "sleep 3012") ? undefined : true),
+      3_000,
+      () => "sleep 3012 survived",
+    );
   });
 });
 
@@ -180,11 +253,21 @@ describe("captureState", () => {
 
 describe("leftovers of a crashed run", () => {
   it("lists a host whose owner died and replaces it on the next start; stopLabHost removes it", async () => {
-    const fixture = await runNode(["--import", "tsx", path.join(here, "leave-host-running.fixture.ts"), "itest-leftover"], path.join(here, ".."));
+    const fixture = await runNode(
+      ["--import", "tsx", path.join(here, "leave-host-running.fixture.ts"), "itest-leftover"],
+      path.join(here, ".."),
+    );
     expect(fixture.stderr).toBe("");
-    const left = z.object({ initPid: z.number(), port: z.number() }).parse(JSON.parse(fixture.stdout));
+    const left = z
+      .object({ initPid: z.number(), port: z.number() })
+      .parse(JSON.parse(fixture.stdout));
     const listed = (await listLabHosts()).find((host) => host.name === "itest-leftover");
-    expect(listed).toMatchObject({ status: "running", ownerAlive: false, detached: false, initPid: left.initPid });
+    expect(listed).toMatchObject({
+      status: "running",
+      ownerAlive: false,
+      detached: false,
+      initPid: left.initPid,
+    });
 
     const replacement = await startLabHost({ name: "itest-leftover" });
     expect(replacement.initPid).not.toBe(left.initPid);

@@ -20,7 +20,9 @@ describe("renderInitScript", () => {
   it("mounts private /dev/shm, /tmp, /run, /var/log, binds the user database in root mode, then idles", () => {
     const script = renderInitScript({ dir: "/work/.lab/x", hostname: "lab-x", mode: "root" });
     expect(script).toContain("mount -t tmpfs -o mode=1777,nosuid,nodev,size=256m lab-shm /dev/shm");
-    expect(script).toContain('for file in passwd shadow group sudoers hosts; do mount --bind "$lab_dir/etc/$file" "/etc/$file"; done');
+    expect(script).toContain(
+      'for file in passwd shadow group sudoers hosts; do mount --bind "$lab_dir/etc/$file" "/etc/$file"; done',
+    );
     expect(script.trimEnd().endsWith("exec -a pgrescue-lab-init sleep infinity")).toBe(true);
   });
 

@@ -14,14 +14,42 @@ import { captureHostState } from "./host-state.ts";
 import { createInstance, resetInstance, startServer, toLabInstance } from "./instances.ts";
 import { LabSetupError } from "./pg-binaries.ts";
 import { findFreePort } from "./ports.ts";
-import { isProcessAlive, readPidNamespace, readStartTime, run, runChecked, sleep, waitFor } from "./run.ts";
+import {
+  isProcessAlive,
+  readPidNamespace,
+  readStartTime,
+  run,
+  runChecked,
+  sleep,
+  waitFor,
+} from "./run.ts";
 import { breakInstance } from "./scenarios.ts";
 import { quote, quoteAll } from "./shell.ts";
 import { renderSshdConfig } from "./sshd-config.ts";
-import { fingerprintPublicKey, generateKeyPair, renderKnownHostsLine, type KeyPair } from "./ssh-keys.ts";
+import {
+  fingerprintPublicKey,
+  generateKeyPair,
+  renderKnownHostsLine,
+  type KeyPair,
+} from "./ssh-keys.ts";
 import { readLabState, writeLabState, type LabState } from "./state-file.ts";
-import type { LabExecOptions, LabExecResult, LabHost, LabHostSummary, LabLogin, LabMode } from "./types.ts";
-import { planLabUsers, renderGroup, renderHosts, renderPasswd, renderShadow, renderSudoers, type LabUsers } from "./users.ts";
+import type {
+  LabExecOptions,
+  LabExecResult,
+  LabHost,
+  LabHostSummary,
+  LabLogin,
+  LabMode,
+} from "./types.ts";
+import {
+  planLabUsers,
+  renderGroup,
+  renderHosts,
+  renderPasswd,
+  renderShadow,
+  renderSudoers,
+  type LabUsers,
+} from "./users.ts";
 
 export class LabHostError extends Error {
   override name = "LabHostError";
@@ -40,7 +68,9 @@ export type StartLabHostOptions = {
 
 export function validateHostName(name: string): void {
   if (!NAME_PATTERN.test(name)) {
-    throw new LabHostError(`invalid lab host name "${name}": use 1-40 lowercase letters, digits and dashes, starting with a letter or digit`);
+    throw new LabHostError(
+      `invalid lab host name "${name}": use 1-40 lowercase letters, digits and dashes, starting with a letter or digit`,
+    );
   }
 }
 
@@ -54,9 +84,20 @@ export function detectMode(): Promise<LabMode> {
     const forced = forcedMode();
     if (forced !== undefined) return forced;
     const gid = process.getgid?.() ?? -1;
-    const probe = await run("unshare", ["--user", `--map-user=${String(uid)}`, `--map-group=${String(gid)}`, "--keep-caps", ...NAMESPACE_FLAGS, "true"], {
-      timeoutMs: 10_000,
-    }).catch(() => null);
+    const probe = await run(
+      "unshare",
+      [
+        "--user",
+        `--map-user=${String(uid)}`,
+        `--map-group=${String(gid)}`,
+        "--keep-caps",
+        ...NAMESPACE_FLAGS,
+        "true",
+      ],
+      {
+        timeoutMs: 10_000,
+      },
+    ).catch(() => null);
     return probe?.code === 0 ? "userns" : "plain";
   })();
   return detectedMode;
@@ -64,7 +105,16 @@ export function detectMode(): Promise<LabMode> {
 
 /** Paths each lab host mounts privately (init script), so the lab dir cannot live below them. */
 
-const NAMESPACE_FLAGS = ["--pid", "--ipc", "--mount", "--uts", "--fork", "--mount-proc", "--propagation", "private"];
+const NAMESPACE_FLAGS = [
+  "--pid",
+  "--ipc",
+  "--mount",
+  "--uts",
+  "--fork",
+  "--mount-proc",
+  "--propagation",
+  "private",
+];
 
 async function requireTools(mode: LabMode): Promise<void> {
   const tools: [string, string][] = [
@@ -72,7 +122,12 @@ async function requireTools(mode: LabMode): Promise<void> {
     ["/usr/bin/ssh-keygen", "openssh-client"],
     ["/usr/bin/perl", "perl"],
   ];
-  if (mode !== "plain") tools.push(["/usr/bin/tini", "tini"], ["/usr/bin/unshare", "util-linux"], ["/usr/bin/nsenter", "util-linux"]);
+  if (mode !== "plain")
+    tools.push(
+      ["/usr/bin/tini", "tini"],
+      ["/usr/bin/unshare", "util-linux"],
+      ["/usr/bin/nsenter", "util-linux"],
+    );
   if (mode === "root") tools.push(["/usr/bin/setpriv", "util-linux"], ["/usr/bin/sudo", "sudo"]);
   const missing: string[] = [];
   for (const [file, pkg] of tools) {
@@ -82,8 +137,11 @@ async function requireTools(mode: LabMode): Promise<void> {
       missing.push(`${file} (apt-get install ${pkg})`);
     }
   }
-  const perl = await run("perl", ["-MJSON::PP", "-MIPC::SysV", "-MTime::HiRes", "-e", "1"]).catch(() => null);
-  if (perl?.code !== 0) missing.push("Perl modules JSON::PP, IPC::SysV, Time::HiRes (apt-get install perl)");
+  const perl = await run("perl", ["-MJSON::PP", "-MIPC::SysV", "-MTime::HiRes", "-e", "1"]).catch(
+    () => null,
+  );
+  if (perl?.code !== 0)
+    missing.push("Perl modules JSON::PP, IPC::SysV, Time::HiRes (apt-get install perl)");
   if (missing.length > 0) throw new LabSetupError(`a lab host needs: ${missing.join("; ")}`);
 }
 
@@ -94,7 +152,9 @@ export async function startLabHost(opts: StartLabHostOptions = {}): Promise<LabH
   const dir = path.join(baseDir, name);
   const hidden = PRIVATE_MOUNTS.find((mount) => dir === mount || dir.startsWith(`${mount}/`));
   if (hidden !== undefined) {
-    throw new LabSetupError(`the lab base dir ${baseDir} is under ${hidden}, which a lab host replaces with its own private mount: use another one, e.g. /var/lib/pgrescue-lab (not /var/tmp: sshd refuses keys below a world-writable directory)`);
+    throw new LabSetupError(
+      `the lab base dir ${baseDir} is under ${hidden}, which a lab host replaces with its own private mount: use another one, e.g. /var/lib/pgrescue-lab (not /var/tmp: sshd refuses keys below a world-writable directory)`,
+    );
   }
   await clearLeftover(dir, name);
   const mode = await detectMode();
@@ -115,16 +175,34 @@ export async function startLabHost(opts: StartLabHostOptions = {}): Promise<LabH
   }
 }
 
-async function bootHost(opts: { name: string; dir: string; baseDir: string; mode: LabMode; detached: boolean }): Promise<LabHost> {
+async function bootHost(opts: {
+  name: string;
+  dir: string;
+  baseDir: string;
+  mode: LabMode;
+  detached: boolean;
+}): Promise<LabHost> {
   const { name, dir, mode } = opts;
-  for (const sub of ["etc", "ssh", "ssh/authorized_keys", "home", "instances", "logs", "run", "bin"]) {
+  for (const sub of [
+    "etc",
+    "ssh",
+    "ssh/authorized_keys",
+    "home",
+    "instances",
+    "logs",
+    "run",
+    "bin",
+  ]) {
     await mkdir(path.join(dir, sub), { recursive: true, mode: 0o755 });
   }
   await mkdir(path.join(dir, "keys"), { mode: 0o700 });
   const hostname = `lab-${name}`.slice(0, 63);
   const adminPassword = randomBytes(12).toString("base64url");
   const rsaPassphrase = randomBytes(12).toString("base64url");
-  const users = mode === "root" ? await writeUserDatabase(dir, hostname, adminPassword) : await writeOwnUserDatabase(dir, hostname);
+  const users =
+    mode === "root"
+      ? await writeUserDatabase(dir, hostname, adminPassword)
+      : await writeOwnUserDatabase(dir, hostname);
   if (mode === "root") await requireTraversable(dir, users.postgres);
   for (const user of Object.values(users)) {
     await mkdir(user.home, { recursive: true, mode: 0o755 });
@@ -133,11 +211,32 @@ async function bootHost(opts: { name: string; dir: string; baseDir: string; mode
 
   const keyPath = (file: string): string => path.join(dir, "keys", file);
   const [hostKey, postgresKey, adminKey, rsaKey, appKey] = await Promise.all([
-    generateKeyPair({ path: path.join(dir, "ssh", "host_ed25519_key"), type: "ed25519", comment: `host@${hostname}` }),
-    generateKeyPair({ path: keyPath("postgres_ed25519"), type: "ed25519", comment: `postgres@${hostname}` }),
-    generateKeyPair({ path: keyPath("admin_ed25519"), type: "ed25519", comment: `${users.admin.name}@${hostname}` }),
-    generateKeyPair({ path: keyPath("postgres_rsa"), type: "rsa", comment: `postgres-rsa@${hostname}`, passphrase: rsaPassphrase }),
-    generateKeyPair({ path: keyPath("app_ed25519"), type: "ed25519", comment: `${users.app.name}@${hostname}` }),
+    generateKeyPair({
+      path: path.join(dir, "ssh", "host_ed25519_key"),
+      type: "ed25519",
+      comment: `host@${hostname}`,
+    }),
+    generateKeyPair({
+      path: keyPath("postgres_ed25519"),
+      type: "ed25519",
+      comment: `postgres@${hostname}`,
+    }),
+    generateKeyPair({
+      path: keyPath("admin_ed25519"),
+      type: "ed25519",
+      comment: `${users.admin.name}@${hostname}`,
+    }),
+    generateKeyPair({
+      path: keyPath("postgres_rsa"),
+      type: "rsa",
+      comment: `postgres-rsa@${hostname}`,
+      passphrase: rsaPassphrase,
+    }),
+    generateKeyPair({
+      path: keyPath("app_ed25519"),
+      type: "ed25519",
+      comment: `${users.app.name}@${hostname}`,
+    }),
   ]);
   await writeAuthorizedKeys(dir, [
     [users.postgres.name, postgresKey],
@@ -156,8 +255,16 @@ async function bootHost(opts: { name: string; dir: string; baseDir: string; mode
   const hostPublicKey = hostKey.publicKey.split(/\s+/).slice(0, 2).join(" ");
   const logins = {
     postgres: { username: users.postgres.name, privateKeyPath: postgresKey.privateKeyPath },
-    admin: { username: users.admin.name, privateKeyPath: adminKey.privateKeyPath, ...(mode === "root" ? { password: adminPassword } : {}) },
-    postgresRsa: { username: users.postgres.name, privateKeyPath: rsaKey.privateKeyPath, passphrase: rsaPassphrase },
+    admin: {
+      username: users.admin.name,
+      privateKeyPath: adminKey.privateKeyPath,
+      ...(mode === "root" ? { password: adminPassword } : {}),
+    },
+    postgresRsa: {
+      username: users.postgres.name,
+      privateKeyPath: rsaKey.privateKeyPath,
+      passphrase: rsaPassphrase,
+    },
     app: { username: users.app.name, privateKeyPath: appKey.privateKeyPath },
   };
   const stateUsers = {
@@ -181,7 +288,16 @@ async function bootHost(opts: { name: string; dir: string; baseDir: string; mode
     ownerStartTime,
     detached: opts.detached,
     startedAt: new Date().toISOString(),
-    ssh: { host: "127.0.0.1", port: 0, hostKeyFingerprint: fingerprintPublicKey(hostPublicKey), hostPublicKey, knownHostsLine: "", knownHostsFile, configFile: sshdConfig, logFile: sshdLog },
+    ssh: {
+      host: "127.0.0.1",
+      port: 0,
+      hostKeyFingerprint: fingerprintPublicKey(hostPublicKey),
+      hostPublicKey,
+      knownHostsLine: "",
+      knownHostsFile,
+      configFile: sshdConfig,
+      logFile: sshdLog,
+    },
     logins,
     users: stateUsers,
     instances: [],
@@ -194,24 +310,55 @@ async function bootHost(opts: { name: string; dir: string; baseDir: string; mode
     ...state,
     initPid: mode === "plain" ? sshd.pid : state.initPid,
     initStartTime: mode === "plain" ? sshd.startTime : state.initStartTime,
-    ssh: { ...state.ssh, port: sshd.port, knownHostsLine: renderKnownHostsLine("127.0.0.1", sshd.port, hostPublicKey) },
+    ssh: {
+      ...state.ssh,
+      port: sshd.port,
+      knownHostsLine: renderKnownHostsLine("127.0.0.1", sshd.port, hostPublicKey),
+    },
   };
   await writeFile(knownHostsFile, `${state.ssh.knownHostsLine}\n`, { mode: 0o644 });
   await writeLabState(state);
   return openHandle(state, opts.baseDir);
 }
 
-function pickUser(user: { name: string; uid: number; gid: number; home: string }): LabState["users"]["postgres"] {
+function pickUser(user: {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}): LabState["users"]["postgres"] {
   return { name: user.name, uid: user.uid, gid: user.gid, home: user.home };
 }
 
 /** Root mode: the lab's own passwd/shadow/group/sudoers/hosts, bind-mounted over /etc inside its mount namespace. */
-async function writeUserDatabase(dir: string, hostname: string, adminPassword: string): Promise<LabUsers> {
+async function writeUserDatabase(
+  dir: string,
+  hostname: string,
+  adminPassword: string,
+): Promise<LabUsers> {
   const etc = (file: string): Promise<string> => readFile(path.join("/etc", file), "utf8");
-  const [passwd, group, shadow, sudoers, hosts] = await Promise.all([etc("passwd"), etc("group"), etc("shadow"), etc("sudoers"), etc("hosts")]);
-  const salt = randomBytes(12).toString("base64").replace(/[^A-Za-z0-9./]/g, ".").slice(0, 16);
-  const hash = (await runChecked("perl", ["-e", "print crypt($ARGV[0], '$6$' . $ARGV[1] . '$')", "--", adminPassword, salt])).stdout.trim();
-  if (!hash.startsWith("$6$")) throw new LabSetupError("this system's crypt() cannot make SHA-512 password hashes");
+  const [passwd, group, shadow, sudoers, hosts] = await Promise.all([
+    etc("passwd"),
+    etc("group"),
+    etc("shadow"),
+    etc("sudoers"),
+    etc("hosts"),
+  ]);
+  const salt = randomBytes(12)
+    .toString("base64")
+    .replace(/[^A-Za-z0-9./]/g, ".")
+    .slice(0, 16);
+  const hash = (
+    await runChecked("perl", [
+      "-e",
+      "print crypt($ARGV[0], '$6$' . $ARGV[1] . '$')",
+      "--",
+      adminPassword,
+      salt,
+    ])
+  ).stdout.trim();
+  if (!hash.startsWith("$6$"))
+    throw new LabSetupError("this system's crypt() cannot make SHA-512 password hashes");
   const users = planLabUsers({ passwd, group, homeDir: path.join(dir, "home"), adminShadow: hash });
   const days = Math.floor(Date.now() / 86_400_000);
   const target = (file: string): string => path.join(dir, "etc", file);
@@ -231,9 +378,20 @@ async function writeUserDatabase(dir: string, hostname: string, adminPassword: s
  */
 async function writeOwnUserDatabase(dir: string, hostname: string): Promise<LabUsers> {
   const me = userInfo();
-  const user = { name: me.username, uid: me.uid, gid: me.gid, group: me.username, home: path.join(dir, "home", me.username), shell: "/bin/bash", shadow: "*" };
+  const user = {
+    name: me.username,
+    uid: me.uid,
+    gid: me.gid,
+    group: me.username,
+    home: path.join(dir, "home", me.username),
+    shell: "/bin/bash",
+    shadow: "*",
+  };
   const users = { postgres: user, admin: user, app: user };
-  const [passwd, hosts] = await Promise.all([readFile("/etc/passwd", "utf8"), readFile("/etc/hosts", "utf8")]);
+  const [passwd, hosts] = await Promise.all([
+    readFile("/etc/passwd", "utf8"),
+    readFile("/etc/hosts", "utf8"),
+  ]);
   const days = Math.floor(Date.now() / 86_400_000);
   const target = (file: string): string => path.join(dir, "etc", file);
   await writeFile(target("passwd"), renderPasswd(passwd, users), { mode: 0o644 });
@@ -242,8 +400,19 @@ async function writeOwnUserDatabase(dir: string, hostname: string): Promise<LabU
   return users;
 }
 
-async function requireTraversable(dir: string, user: { name: string; uid: number; gid: number }): Promise<void> {
-  const probe = await run("setpriv", [`--reuid=${String(user.uid)}`, `--regid=${String(user.gid)}`, "--clear-groups", "--", "test", "-x", dir]);
+async function requireTraversable(
+  dir: string,
+  user: { name: string; uid: number; gid: number },
+): Promise<void> {
+  const probe = await run("setpriv", [
+    `--reuid=${String(user.uid)}`,
+    `--regid=${String(user.gid)}`,
+    "--clear-groups",
+    "--",
+    "test",
+    "-x",
+    dir,
+  ]);
   if (probe.code !== 0) {
     throw new LabSetupError(
       `the OS user ${user.name} cannot reach ${dir} (a parent directory is not searchable by others): choose another base dir with --base-dir or PGRESCUE_LAB_DIR, e.g. /var/lib/pgrescue-lab`,
@@ -255,7 +424,9 @@ async function writeAuthorizedKeys(dir: string, entries: [string, KeyPair][]): P
   const byUser = new Map<string, string[]>();
   for (const [user, key] of entries) byUser.set(user, [...(byUser.get(user) ?? []), key.publicKey]);
   for (const [user, keys] of byUser) {
-    await writeFile(path.join(dir, "ssh", "authorized_keys", user), keys.join("\n") + "\n", { mode: 0o644 });
+    await writeFile(path.join(dir, "ssh", "authorized_keys", user), keys.join("\n") + "\n", {
+      mode: 0o644,
+    });
   }
 }
 
@@ -274,38 +445,77 @@ export function renderInitScript(opts: { dir: string; hostname: string; mode: La
     "mount -t tmpfs -o mode=0755,nosuid,nodev,size=32m lab-log /var/log",
   ];
   if (opts.mode === "root") {
-    lines.push('for file in passwd shadow group sudoers hosts; do mount --bind "$lab_dir/etc/$file" "/etc/$file"; done');
+    lines.push(
+      'for file in passwd shadow group sudoers hosts; do mount --bind "$lab_dir/etc/$file" "/etc/$file"; done',
+    );
   } else {
     // Without root: the invoking user with a lab home, a usable shell and an unlocked shadow entry.
-    lines.push('for file in passwd shadow hosts; do mount --bind "$lab_dir/etc/$file" "/etc/$file"; done');
+    lines.push(
+      'for file in passwd shadow hosts; do mount --bind "$lab_dir/etc/$file" "/etc/$file"; done',
+    );
     // Processes started later cannot write ns_last_pid (no capabilities after exec), so getting a chosen PID
     // (pid-reused, legacy-semaphores) means cycling through all PIDs: keep them few (the kernel would allow
     // 4 million here), and start above 300, below which PIDs are never handed out again after a wrap.
-    lines.push("echo 8192 > /proc/sys/kernel/pid_max 2>/dev/null || true", "echo 1000 > /proc/sys/kernel/ns_last_pid 2>/dev/null || true");
+    lines.push(
+      "echo 8192 > /proc/sys/kernel/pid_max 2>/dev/null || true",
+      "echo 1000 > /proc/sys/kernel/ns_last_pid 2>/dev/null || true",
+    );
   }
   // hostname(1) uses sethostname(2), which a user namespace allows; /proc/sys is owned by the machine's root.
   const name = quote(opts.hostname);
-  lines.push(`hostname ${name} 2>/dev/null || echo ${name} > /proc/sys/kernel/hostname`, 'touch "$lab_dir/run/ready"', "exec -a pgrescue-lab-init sleep infinity");
+  lines.push(
+    `hostname ${name} 2>/dev/null || echo ${name} > /proc/sys/kernel/hostname`,
+    'touch "$lab_dir/run/ready"',
+    "exec -a pgrescue-lab-init sleep infinity",
+  );
   return lines.join("\n") + "\n";
 }
 
 type Launched = { initPid: number; initStartTime: number; pidNamespace: string | null };
 
 /** Starts `unshare … tini -- bash init.sh` in its own session, detached from this process's stdio. */
-async function launchNamespace(opts: { dir: string; mode: LabMode; initScript: string }): Promise<Launched> {
+async function launchNamespace(opts: {
+  dir: string;
+  mode: LabMode;
+  initScript: string;
+}): Promise<Launched> {
   if (opts.mode === "plain") {
     // No namespaces: the "init" is the sshd started next; nothing to mount.
     await writeFile(path.join(opts.dir, "run", "ready"), "");
-    return { initPid: process.pid, initStartTime: (await readStartTime(process.pid)) ?? 0, pidNamespace: null };
+    return {
+      initPid: process.pid,
+      initStartTime: (await readStartTime(process.pid)) ?? 0,
+      pidNamespace: null,
+    };
   }
   const userFlags =
-    opts.mode === "userns" ? ["--user", `--map-user=${String(process.getuid?.() ?? 0)}`, `--map-group=${String(process.getgid?.() ?? 0)}`, "--keep-caps"] : [];
+    opts.mode === "userns"
+      ? [
+          "--user",
+          `--map-user=${String(process.getuid?.() ?? 0)}`,
+          `--map-group=${String(process.getgid?.() ?? 0)}`,
+          "--keep-caps",
+        ]
+      : [];
   const log = openSync(path.join(opts.dir, "logs", "init.log"), "a");
-  const child = spawn("unshare", [...userFlags, ...NAMESPACE_FLAGS, "--kill-child=SIGKILL", "--", "tini", "--", "/bin/bash", opts.initScript], {
-    detached: true,
-    stdio: ["ignore", log, log],
-    cwd: "/",
-  });
+  const child = spawn(
+    "unshare",
+    [
+      ...userFlags,
+      ...NAMESPACE_FLAGS,
+      "--kill-child=SIGKILL",
+      "--",
+      "tini",
+      "--",
+      "/bin/bash",
+      opts.initScript,
+    ],
+    {
+      detached: true,
+      stdio: ["ignore", log, log],
+      cwd: "/",
+    },
+  );
   closeSync(log);
   child.unref();
   const launcherPid = child.pid;
@@ -313,23 +523,32 @@ async function launchNamespace(opts: { dir: string; mode: LabMode; initScript: s
   const initPid = await waitFor(
     async () => {
       try {
-        const children = await readFile(`/proc/${String(launcherPid)}/task/${String(launcherPid)}/children`, "utf8");
+        const children = await readFile(
+          `/proc/${String(launcherPid)}/task/${String(launcherPid)}/children`,
+          "utf8",
+        );
         const first = Number(children.trim().split(/\s+/)[0]);
         return first > 0 ? first : undefined;
       } catch {
-        throw new LabHostError(`unshare exited at once: ${await readFile(path.join(opts.dir, "logs", "init.log"), "utf8").catch(() => "")}`);
+        throw new LabHostError(
+          `unshare exited at once: ${await readFile(path.join(opts.dir, "logs", "init.log"), "utf8").catch(() => "")}`,
+        );
       }
     },
     10_000,
     () => "unshare did not start tini within 10 s",
   );
   const initStartTime = await readStartTime(initPid);
-  if (initStartTime === null) throw new LabHostError(`tini (PID ${String(initPid)}) died at once: ${await readFile(path.join(opts.dir, "logs", "init.log"), "utf8")}`);
+  if (initStartTime === null)
+    throw new LabHostError(
+      `tini (PID ${String(initPid)}) died at once: ${await readFile(path.join(opts.dir, "logs", "init.log"), "utf8")}`,
+    );
   return { initPid, initStartTime, pidNamespace: await readPidNamespace(initPid) };
 }
 
 async function waitForInit(state: LabState): Promise<void> {
-  const initLog = (): Promise<string> => readFile(path.join(state.dir, "logs", "init.log"), "utf8").catch(() => "");
+  const initLog = (): Promise<string> =>
+    readFile(path.join(state.dir, "logs", "init.log"), "utf8").catch(() => "");
   await waitFor(
     async () => {
       if (state.mode !== "plain" && !(await isProcessAlive(state.initPid, state.initStartTime))) {
@@ -364,17 +583,29 @@ async function startSshd(state: LabState, users: LabUsers): Promise<SshdStarted>
       unprivileged,
     });
     await writeFile(state.ssh.configFile, config, { mode: 0o644 });
-    await writeFile(state.ssh.logFile, `--- sshd on port ${String(port)} (attempt ${String(attempt)})\n`, { flag: "a" });
+    await writeFile(
+      state.ssh.logFile,
+      `--- sshd on port ${String(port)} (attempt ${String(attempt)})\n`,
+      { flag: "a" },
+    );
     await rm(path.join(state.dir, "run", "sshd.pid"), { force: true });
     let pid: number;
     if (state.mode === "plain") {
       const log = openSync(state.ssh.logFile, "a");
-      const child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", state.ssh.configFile], { detached: true, stdio: ["ignore", log, log], cwd: "/" });
+      const child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", state.ssh.configFile], {
+        detached: true,
+        stdio: ["ignore", log, log],
+        cwd: "/",
+      });
       closeSync(log);
       child.unref();
       pid = child.pid ?? 0;
     } else {
-      const started = await execInHost(state, `setsid -f /usr/sbin/sshd -D -e -f ${quote(state.ssh.configFile)} </dev/null >>${quote(state.ssh.logFile)} 2>&1`, {});
+      const started = await execInHost(
+        state,
+        `setsid -f /usr/sbin/sshd -D -e -f ${quote(state.ssh.configFile)} </dev/null >>${quote(state.ssh.logFile)} 2>&1`,
+        {},
+      );
       if (started.code !== 0) throw new LabHostError(`could not start sshd: ${started.stderr}`);
       pid = 0;
     }
@@ -385,7 +616,9 @@ async function startSshd(state: LabState, users: LabUsers): Promise<SshdStarted>
     }
     const log = await readFile(state.ssh.logFile, "utf8").catch(() => "");
     if (attempt >= 5 || !/Bind to port|Cannot bind|Address already in use/.test(log)) {
-      throw new LabHostError(`sshd did not answer on 127.0.0.1:${String(port)}: ${log.split("\n").slice(-15).join("\n")}`);
+      throw new LabHostError(
+        `sshd did not answer on 127.0.0.1:${String(port)}: ${log.split("\n").slice(-15).join("\n")}`,
+      );
     }
   }
 }
@@ -424,23 +657,44 @@ function readBanner(port: number): Promise<boolean> {
   });
 }
 
-function userRecord(state: LabState, name: string): { uid: number; gid: number; home: string } | null {
+function userRecord(
+  state: LabState,
+  name: string,
+): { uid: number; gid: number; home: string } | null {
   if (name === "root") return { uid: 0, gid: 0, home: "/root" };
   const user = Object.values(state.users).find((candidate) => candidate.name === name);
   return user ?? null;
 }
 
 /** Runs `sh -c command` inside the host's namespaces as `user` (root by default in root mode), with a clean C-locale environment. */
-export async function execInHost(state: LabState, command: string, opts: LabExecOptions): Promise<LabExecResult> {
+export async function execInHost(
+  state: LabState,
+  command: string,
+  opts: LabExecOptions,
+): Promise<LabExecResult> {
   const user = opts.user ?? (state.mode === "root" ? "root" : state.users.postgres.name);
   if (state.mode !== "plain" && !(await isProcessAlive(state.initPid, state.initStartTime))) {
-    throw new LabHostError(`lab host "${state.name}" is not running (its init PID ${String(state.initPid)} is gone)`);
+    throw new LabHostError(
+      `lab host "${state.name}" is not running (its init PID ${String(state.initPid)} is gone)`,
+    );
   }
   const known = userRecord(state, user);
   if (state.mode !== "root" && user !== state.users.postgres.name) {
-    throw new LabHostError(`lab host "${state.name}" runs without root (${state.mode} mode): commands can only run as ${state.users.postgres.name}, not ${user}`);
+    throw new LabHostError(
+      `lab host "${state.name}" runs without root (${state.mode} mode): commands can only run as ${state.users.postgres.name}, not ${user}`,
+    );
   }
-  const env = ["env", "-i", `HOME=${known?.home ?? "/"}`, `USER=${user}`, `LOGNAME=${user}`, `PATH=${EXEC_PATH}`, "LC_ALL=C", "LANG=C", "SHELL=/bin/sh"];
+  const env = [
+    "env",
+    "-i",
+    `HOME=${known?.home ?? "/"}`,
+    `USER=${user}`,
+    `LOGNAME=${user}`,
+    `PATH=${EXEC_PATH}`,
+    "LC_ALL=C",
+    "LANG=C",
+    "SHELL=/bin/sh",
+  ];
   const shell = ["/bin/sh", "-c", command];
   let argv: string[];
   if (state.mode === "root") {
@@ -449,16 +703,48 @@ export async function execInHost(state: LabState, command: string, opts: LabExec
         ? []
         : known === null
           ? ["runuser", "-u", user, "--"]
-          : ["setpriv", `--reuid=${String(known.uid)}`, `--regid=${String(known.gid)}`, "--init-groups", "--"];
-    argv = ["nsenter", `--target=${String(state.initPid)}`, "--pid", "--ipc", "--mount", "--uts", "--", ...drop, ...env, ...shell];
+          : [
+              "setpriv",
+              `--reuid=${String(known.uid)}`,
+              `--regid=${String(known.gid)}`,
+              "--init-groups",
+              "--",
+            ];
+    argv = [
+      "nsenter",
+      `--target=${String(state.initPid)}`,
+      "--pid",
+      "--ipc",
+      "--mount",
+      "--uts",
+      "--",
+      ...drop,
+      ...env,
+      ...shell,
+    ];
   } else if (state.mode === "userns") {
-    argv = ["nsenter", `--target=${String(state.initPid)}`, "--user", "--preserve-credentials", "--pid", "--ipc", "--mount", "--uts", "--", ...env, ...shell];
+    argv = [
+      "nsenter",
+      `--target=${String(state.initPid)}`,
+      "--user",
+      "--preserve-credentials",
+      "--pid",
+      "--ipc",
+      "--mount",
+      "--uts",
+      "--",
+      ...env,
+      ...shell,
+    ];
   } else {
     argv = [...env, ...shell];
   }
   const [file, ...args] = argv;
   if (file === undefined) throw new LabHostError("empty command");
-  return run(file, args, { input: opts.input, timeoutMs: opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS });
+  return run(file, args, {
+    input: opts.input,
+    timeoutMs: opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
+  });
 }
 
 const stateLocks = new Map<string, Promise<unknown>>();
@@ -478,7 +764,10 @@ export function makeContext(initial: LabState, baseDir: string): HostContext {
   const dir = initial.dir;
   const readState = async (): Promise<LabState> => {
     const state = await readLabState(dir);
-    if (state === null) throw new LabHostError(`lab host "${initial.name}" has no state file any more (${dir}/state.json): was it stopped?`);
+    if (state === null)
+      throw new LabHostError(
+        `lab host "${initial.name}" has no state file any more (${dir}/state.json): was it stopped?`,
+      );
     return state;
   };
   return {
@@ -504,7 +793,10 @@ async function openHandle(initial: LabState, baseDirOption: string | undefined):
   const baseDir = path.resolve(baseDirOption ?? path.dirname(dir));
   const context = makeContext(initial, baseDir);
   const readState = context.readState;
-  const withKey = async (login: LabState["logins"]["postgres"]): Promise<LabLogin> => ({ ...login, privateKey: await readFile(login.privateKeyPath, "utf8") });
+  const withKey = async (login: LabState["logins"]["postgres"]): Promise<LabLogin> => ({
+    ...login,
+    privateKey: await readFile(login.privateKeyPath, "utf8"),
+  });
   const logins = {
     postgres: await withKey(initial.logins.postgres),
     admin: await withKey(initial.logins.admin),
@@ -541,8 +833,14 @@ export async function attachLabHost(name: string, baseDir?: string): Promise<Lab
   validateHostName(name);
   const dir = path.join(path.resolve(baseDir ?? defaultBaseDir()), name);
   const state = await readLabState(dir);
-  if (state === null) throw new LabHostError(`no lab host "${name}" under ${path.dirname(dir)} (start one with pnpm lab up --name ${name})`);
-  if (!(await isHostRunning(state))) throw new LabHostError(`lab host "${name}" is not running any more (remove it with pnpm lab down --name ${name})`);
+  if (state === null)
+    throw new LabHostError(
+      `no lab host "${name}" under ${path.dirname(dir)} (start one with pnpm lab up --name ${name})`,
+    );
+  if (!(await isHostRunning(state)))
+    throw new LabHostError(
+      `lab host "${name}" is not running any more (remove it with pnpm lab down --name ${name})`,
+    );
   return openHandle(state, baseDir);
 }
 
@@ -599,7 +897,8 @@ async function killHost(state: LabState): Promise<void> {
   await waitFor(
     async () => ((await pidsInNamespace(namespace)).length === 0 ? true : undefined),
     10_000,
-    async () => `processes of lab host "${state.name}" survived its init: ${(await pidsInNamespace(namespace)).join(", ")}`,
+    async () =>
+      `processes of lab host "${state.name}" survived its init: ${(await pidsInNamespace(namespace)).join(", ")}`,
   );
 }
 
@@ -625,7 +924,20 @@ async function killPlainHost(state: LabState): Promise<void> {
     try {
       const cleared = await resetInstance(context, instance);
       await startServer(context, cleared);
-      await context.exec(quoteAll([path.join(instance.binDir, "pg_ctl"), "stop", "-D", instance.pgdata, "-m", "fast", "-w", "-t", "30"]), { timeoutMs: 60_000 });
+      await context.exec(
+        quoteAll([
+          path.join(instance.binDir, "pg_ctl"),
+          "stop",
+          "-D",
+          instance.pgdata,
+          "-m",
+          "fast",
+          "-w",
+          "-t",
+          "30",
+        ]),
+        { timeoutMs: 60_000 },
+      );
     } catch {
       // best effort: whatever is left is killed below
     }
@@ -638,7 +950,9 @@ async function killPlainHost(state: LabState): Promise<void> {
     const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
     if (cwd.startsWith(state.dir) || cmdline.includes(state.dir)) victims.push(Number(entry));
   }
-  for (const instance of state.instances) for (const ref of instance.artifacts.processes) if (await isProcessAlive(ref.pid, ref.startTime)) victims.push(ref.pid);
+  for (const instance of state.instances)
+    for (const ref of instance.artifacts.processes)
+      if (await isProcessAlive(ref.pid, ref.startTime)) victims.push(ref.pid);
   for (const pid of victims) {
     try {
       process.kill(pid, "SIGKILL");
@@ -675,7 +989,19 @@ export async function listLabHosts(baseDir?: string): Promise<LabHostSummary[]> 
     if (!(await stat(dir)).isDirectory()) continue;
     const state = await readLabState(dir);
     if (state === null) {
-      summaries.push({ name: entry, dir, mode: "unknown", status: "broken", initPid: null, sshPort: null, startedAt: null, ownerPid: null, ownerAlive: false, detached: false, instances: [] });
+      summaries.push({
+        name: entry,
+        dir,
+        mode: "unknown",
+        status: "broken",
+        initPid: null,
+        sshPort: null,
+        startedAt: null,
+        ownerPid: null,
+        ownerAlive: false,
+        detached: false,
+        instances: [],
+      });
       continue;
     }
     summaries.push({

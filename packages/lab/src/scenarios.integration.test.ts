@@ -13,7 +13,10 @@ const instances = new Map<15 | 18, LabInstance>();
 
 beforeAll(async () => {
   lab = await startLabHost({ name: "itest-scenarios" });
-  const [pg15, pg18] = await Promise.all([lab.createInstance({ name: "pg15", major: 15 }), lab.createInstance({ name: "pg18", major: 18 })]);
+  const [pg15, pg18] = await Promise.all([
+    lab.createInstance({ name: "pg15", major: 15 }),
+    lab.createInstance({ name: "pg18", major: 18 }),
+  ]);
   instances.set(15, pg15);
   instances.set(18, pg18);
 });
@@ -29,8 +32,16 @@ function instanceOf(major: 15 | 18): LabInstance {
 }
 
 /** A PostgreSQL tool from the instance's bin dir, run inside the host as postgres. */
-async function pgTool(instance: LabInstance, tool: string, args: (string | number)[], timeoutMs = 30_000): Promise<{ stdout: string; stderr: string; code: number }> {
-  return lab.exec(quoteAll([`${instance.binDir}/${tool}`, ...args]), { user: "postgres", timeoutMs });
+async function pgTool(
+  instance: LabInstance,
+  tool: string,
+  args: (string | number)[],
+  timeoutMs = 30_000,
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  return lab.exec(quoteAll([`${instance.binDir}/${tool}`, ...args]), {
+    user: "postgres",
+    timeoutMs,
+  });
 }
 
 async function pidFileText(instance: LabInstance): Promise<string | null> {
@@ -58,10 +69,30 @@ describe.each([15, 18] as const)("PostgreSQL %i", (major) => {
     expect(state.pidFilePid).toBe(state.postmasterPid);
     const postmaster = (await psRows(lab)).find((row) => row.pid === state.postmasterPid);
     expect(postmaster).toMatchObject({ ppid: 1, user: "postgres" });
-    expect((await lab.exec(`readlink /proc/${String(state.postmasterPid)}/cwd`)).stdout.trim()).toBe(instance.pgdata);
-    const query = await sshRun(lab, { key: lab.logins.postgres }, quoteAll([`${instance.binDir}/psql`, "-X", "-At", "-h", instance.socketDir, "-p", instance.port, "-U", "postgres", "-c", "show server_version_num"]));
+    expect(
+      (await lab.exec(`readlink /proc/${String(state.postmasterPid)}/cwd`)).stdout.trim(),
+    ).toBe(instance.pgdata);
+    const query = await sshRun(
+      lab,
+      { key: lab.logins.postgres },
+      quoteAll([
+        `${instance.binDir}/psql`,
+        "-X",
+        "-At",
+        "-h",
+        instance.socketDir,
+        "-p",
+        instance.port,
+        "-U",
+        "postgres",
+        "-c",
+        "show server_version_num",
+      ]),
+    );
     expect(query.stdout.trim().slice(0, 2)).toBe(String(major));
-    expect((await pgTool(instance, "pg_isready", ["-h", instance.socketDir, "-p", instance.port])).code).toBe(0);
+    expect(
+      (await pgTool(instance, "pg_isready", ["-h", instance.socketDir, "-p", instance.port])).code,
+    ).toBe(0);
   });
 
   it("stopped-clean: no pid file, no processes, no IPC", async () => {
@@ -69,7 +100,13 @@ describe.each([15, 18] as const)("PostgreSQL %i", (major) => {
     const running = await lab.breakInstance(instance, "healthy");
     const key = Number((await pidFileText(instance))?.split("\n")[6]?.trim().split(/\s+/)[0]) >>> 0;
     const state = await lab.breakInstance(instance, "stopped-clean");
-    expect(state).toMatchObject({ postmasterPid: null, pidFilePid: null, shm: null, orphanPids: [], zombiePids: [] });
+    expect(state).toMatchObject({
+      postmasterPid: null,
+      pidFilePid: null,
+      shm: null,
+      orphanPids: [],
+      zombiePids: [],
+    });
     expect(await pidFileText(instance)).toBeNull();
     const host = await lab.captureState();
     expect(host.processes.filter((process) => process.cwd === instance.pgdata)).toEqual([]);
@@ -97,17 +134,46 @@ describe.each([15, 18] as const)("PostgreSQL %i", (major) => {
     expect(state.clientPids).toHaveLength(1);
     expect(state.stoppedPids).toEqual([postmaster]);
 
-    expect((await pgTool(instance, "pg_isready", ["-h", instance.socketDir, "-p", instance.port, "-t", "1"])).code).toBe(2);
+    expect(
+      (
+        await pgTool(instance, "pg_isready", [
+          "-h",
+          instance.socketDir,
+          "-p",
+          instance.port,
+          "-t",
+          "1",
+        ])
+      ).code,
+    ).toBe(2);
     for (const mode of ["fast", "immediate"]) {
-      const stop = await pgTool(instance, "pg_ctl", ["stop", "-D", instance.pgdata, "-m", mode, "-w", "-t", "2"]);
+      const stop = await pgTool(instance, "pg_ctl", [
+        "stop",
+        "-D",
+        instance.pgdata,
+        "-m",
+        mode,
+        "-w",
+        "-t",
+        "2",
+      ]);
       expect(stop.code).toBe(1);
       expect(stop.stderr).toContain("server does not shut down");
     }
     // The zombies stay while the postmaster lives; once it is killed, tini (PID 1) reaps everything.
-    expect((await psRows(lab)).filter((row) => state.zombiePids.includes(row.pid) && row.stat.startsWith("Z"))).toHaveLength(2);
+    expect(
+      (await psRows(lab)).filter(
+        (row) => state.zombiePids.includes(row.pid) && row.stat.startsWith("Z"),
+      ),
+    ).toHaveLength(2);
     await lab.exec(`kill -9 ${String(postmaster)}`);
     await waitFor(
-      async () => ((await psRows(lab)).some((row) => state.zombiePids.includes(row.pid) || row.pid === postmaster) ? undefined : true),
+      async () =>
+        (await psRows(lab)).some(
+          (row) => state.zombiePids.includes(row.pid) || row.pid === postmaster,
+        )
+          ? undefined
+          : true,
       10_000,
       () => "zombies were not reaped after the postmaster died",
     );
@@ -117,10 +183,18 @@ describe.each([15, 18] as const)("PostgreSQL %i", (major) => {
     const instance = instanceOf(major);
     await lab.breakInstance(instance, "zombies");
     const before = await lab.captureState();
-    const look = await sshRun(lab, { key: lab.logins.postgres }, `ps -eo pid,ppid,stat,args >/dev/null; cat /proc/sysvipc/shm /proc/sysvipc/sem ${instance.pgdata}/postmaster.pid >/dev/null; ls -l /dev/shm >/dev/null`);
+    const look = await sshRun(
+      lab,
+      { key: lab.logins.postgres },
+      `ps -eo pid,ppid,stat,args >/dev/null; cat /proc/sysvipc/shm /proc/sysvipc/sem ${instance.pgdata}/postmaster.pid >/dev/null; ls -l /dev/shm >/dev/null`,
+    );
     expect(look.code).toBe(0);
     const after = await lab.captureState();
-    expect(diffHostStates(before, after, { ignoreProcess: (process) => process.comm === "sshd" && process.ppid !== 1 })).toEqual([]);
+    expect(
+      diffHostStates(before, after, {
+        ignoreProcess: (process) => process.comm === "sshd" && process.ppid !== 1,
+      }),
+    ).toEqual([]);
   });
 
   it("orphan-attached: a stopped orphan keeps the segment attached and pg_ctl start refuses", async () => {
@@ -137,14 +211,29 @@ describe.each([15, 18] as const)("PostgreSQL %i", (major) => {
     if (shm === null) throw new Error("no segment");
     expect((await shmTable()).get(shm.shmid)?.nattch).toBeGreaterThanOrEqual(1);
     const sysvName = `/SYSV${shm.key.toString(16).padStart(8, "0")}`;
-    expect((await lab.exec(`grep -c ${sysvName} /proc/${String(orphan)}/maps`)).stdout.trim()).not.toBe("0");
+    expect(
+      (await lab.exec(`grep -c ${sysvName} /proc/${String(orphan)}/maps`)).stdout.trim(),
+    ).not.toBe("0");
 
     const pidFileBefore = await pidFileText(instance);
-    const start = await pgTool(instance, "pg_ctl", ["start", "-D", instance.pgdata, "-l", instance.logFile, "-w", "-t", "10"]);
+    const start = await pgTool(instance, "pg_ctl", [
+      "start",
+      "-D",
+      instance.pgdata,
+      "-l",
+      instance.logFile,
+      "-w",
+      "-t",
+      "10",
+    ]);
     expect(start.code).toBe(1);
     const log = (await lab.exec(`tail -n 5 ${instance.logFile}`)).stdout;
-    expect(log).toContain(`pre-existing shared memory block (key ${String(shm.key)}, ID ${String(shm.shmid)}) is still in use`);
-    expect(log).toContain(`Terminate any old server processes associated with data directory "${instance.pgdata}"`);
+    expect(log).toContain(
+      `pre-existing shared memory block (key ${String(shm.key)}, ID ${String(shm.shmid)}) is still in use`,
+    );
+    expect(log).toContain(
+      `Terminate any old server processes associated with data directory "${instance.pgdata}"`,
+    );
     expect(await pidFileText(instance)).toBe(pidFileBefore);
   });
 
@@ -155,12 +244,38 @@ describe.each([15, 18] as const)("PostgreSQL %i", (major) => {
     expect(state.postmasterPid).toBeNull();
     expect((await lab.exec(`test -e /proc/${String(pid)}`)).code).not.toBe(0);
     expect(state.shm?.nattch).toBe(0);
-    expect((await lab.captureState()).processes.filter((process) => process.cwd === instance.pgdata)).toEqual([]);
-    const stop = await pgTool(instance, "pg_ctl", ["stop", "-D", instance.pgdata, "-m", "fast", "-w", "-t", "2"]);
+    expect(
+      (await lab.captureState()).processes.filter((process) => process.cwd === instance.pgdata),
+    ).toEqual([]);
+    const stop = await pgTool(instance, "pg_ctl", [
+      "stop",
+      "-D",
+      instance.pgdata,
+      "-m",
+      "fast",
+      "-w",
+      "-t",
+      "2",
+    ]);
     expect(stop.code).toBe(1);
-    expect(stop.stderr).toContain(`could not send stop signal (PID: ${String(pid)}): No such process`);
+    expect(stop.stderr).toContain(
+      `could not send stop signal (PID: ${String(pid)}): No such process`,
+    );
     // PostgreSQL itself recovers from this state.
-    expect((await pgTool(instance, "pg_ctl", ["start", "-D", instance.pgdata, "-l", instance.logFile, "-w", "-t", "30"])).code).toBe(0);
+    expect(
+      (
+        await pgTool(instance, "pg_ctl", [
+          "start",
+          "-D",
+          instance.pgdata,
+          "-l",
+          instance.logFile,
+          "-w",
+          "-t",
+          "30",
+        ])
+      ).code,
+    ).toBe(0);
   });
 
   it("pid-reused: the pid file's PID belongs to an unrelated sleep of postgres, and PostgreSQL refuses to start", async () => {
@@ -169,11 +284,24 @@ describe.each([15, 18] as const)("PostgreSQL %i", (major) => {
     const pid = state.pidFilePid ?? -1;
     expect(state.unrelatedPids).toEqual([pid]);
     expect(state.postmasterPid).toBeNull();
-    const facts = await lab.exec(`cat /proc/${String(pid)}/comm; stat -c %U /proc/${String(pid)}; readlink /proc/${String(pid)}/cwd`);
+    const facts = await lab.exec(
+      `cat /proc/${String(pid)}/comm; stat -c %U /proc/${String(pid)}; readlink /proc/${String(pid)}/cwd`,
+    );
     expect(facts.stdout).toBe("sleep\npostgres\n/\n");
-    const start = await pgTool(instance, "pg_ctl", ["start", "-D", instance.pgdata, "-l", instance.logFile, "-w", "-t", "10"]);
+    const start = await pgTool(instance, "pg_ctl", [
+      "start",
+      "-D",
+      instance.pgdata,
+      "-l",
+      instance.logFile,
+      "-w",
+      "-t",
+      "10",
+    ]);
     expect(start.code).toBe(1);
-    expect((await lab.exec(`tail -n 3 ${instance.logFile}`)).stdout).toContain('lock file "postmaster.pid" already exists');
+    expect((await lab.exec(`tail -n 3 ${instance.logFile}`)).stdout).toContain(
+      'lock file "postmaster.pid" already exists',
+    );
     expect((await lab.exec(`cat /proc/${String(pid)}/comm`)).stdout).toBe("sleep\n");
   });
 
@@ -182,7 +310,8 @@ describe.each([15, 18] as const)("PostgreSQL %i", (major) => {
     const state = await lab.breakInstance(instance, "legacy-semaphores");
     const pid = state.pidFilePid ?? -1;
     expect((await lab.exec(`test -e /proc/${String(pid)}`)).code).not.toBe(0);
-    const byKind = (kind: string): typeof state.semaphores => state.semaphores.filter((set) => set.kind === kind);
+    const byKind = (kind: string): typeof state.semaphores =>
+      state.semaphores.filter((set) => set.kind === kind);
     expect(state.semaphores.filter((set) => set.ours)).toEqual(byKind("ours"));
     expect(byKind("ours")).toHaveLength(2);
     expect(byKind("same-user-wrong-magic")).toHaveLength(1);
@@ -191,18 +320,31 @@ describe.each([15, 18] as const)("PostgreSQL %i", (major) => {
     expect(byKind("other-application")).toHaveLength(2);
 
     // Checked independently with ipcs: per-semaphore value and last pid of each set.
-    const lastSemaphore = async (semid: number): Promise<{ value: number; pid: number; owner: string }> => {
+    const lastSemaphore = async (
+      semid: number,
+    ): Promise<{ value: number; pid: number; owner: string }> => {
       const { stdout } = await lab.exec(`ipcs -s -i ${String(semid)}`);
       const owner = /uid=\d+\s+gid=\d+\s+cuid=(\d+)/.exec(stdout)?.[1] ?? "";
-      const rows = stdout.split("\n").filter((line) => /^\s*\d+\s+\d+\s+\d+\s+\d+\s+\d+\s*$/.test(line));
+      const rows = stdout
+        .split("\n")
+        .filter((line) => /^\s*\d+\s+\d+\s+\d+\s+\d+\s+\d+\s*$/.test(line));
       const [, value, , , lastPid] = (rows[rows.length - 1] ?? "").trim().split(/\s+/).map(Number);
       return { value: value ?? -1, pid: lastPid ?? -1, owner };
     };
     const postgresUid = (await lab.exec("id -u postgres")).stdout.trim();
     for (const set of byKind("ours")) {
-      expect(set).toMatchObject({ nsems: 17, owner: "postgres", creatorPid: pid, creatorAlive: false });
+      expect(set).toMatchObject({
+        nsems: 17,
+        owner: "postgres",
+        creatorPid: pid,
+        creatorAlive: false,
+      });
       expect(set.values[16]).toBe(PG_SEMA_MAGIC);
-      expect(await lastSemaphore(set.semid)).toEqual({ value: PG_SEMA_MAGIC, pid, owner: postgresUid });
+      expect(await lastSemaphore(set.semid)).toEqual({
+        value: PG_SEMA_MAGIC,
+        pid,
+        owner: postgresUid,
+      });
     }
     const [wrongMagic] = byKind("same-user-wrong-magic");
     expect(wrongMagic).toMatchObject({ nsems: 17, owner: "postgres", creatorPid: pid });
@@ -215,7 +357,9 @@ describe.each([15, 18] as const)("PostgreSQL %i", (major) => {
       expect(set).toMatchObject({ nsems: 17, owner: "appuser", creatorAlive: true });
       expect(set.values[16]).toBe(PG_SEMA_MAGIC);
       expect(state.unrelatedPids).toContain(set.creatorPid);
-      expect((await lab.exec(`stat -c %U /proc/${String(set.creatorPid)}`)).stdout).toBe("appuser\n");
+      expect((await lab.exec(`stat -c %U /proc/${String(set.creatorPid)}`)).stdout).toBe(
+        "appuser\n",
+      );
       expect((await lastSemaphore(set.semid)).pid).toBe(set.creatorPid);
     }
     expect(byKind("other-application").map((set) => [set.owner, set.nsems, set.values])).toEqual([
@@ -232,11 +376,28 @@ describe.each([15, 18] as const)("PostgreSQL %i", (major) => {
     expect(twin.instance).toMatchObject({ major, osUser: "postgres" });
     expect(twin.instance.pgdata).not.toBe(instance.pgdata);
     expect(twin.instance.port).not.toBe(instance.port);
-    const startTime = (await lab.exec(`cut -d' ' -f22 /proc/${String(twin.postmasterPid)}/stat`)).stdout;
-    for (const scenario of ["zombies", "orphan-attached", "legacy-semaphores", "healthy"] as const) {
+    const startTime = (await lab.exec(`cut -d' ' -f22 /proc/${String(twin.postmasterPid)}/stat`))
+      .stdout;
+    for (const scenario of [
+      "zombies",
+      "orphan-attached",
+      "legacy-semaphores",
+      "healthy",
+    ] as const) {
       await lab.breakInstance(instance, scenario);
-      expect((await lab.exec(`cut -d' ' -f22 /proc/${String(twin.postmasterPid)}/stat`)).stdout).toBe(startTime);
-      expect((await pgTool(twin.instance, "pg_isready", ["-h", twin.instance.socketDir, "-p", twin.instance.port])).code).toBe(0);
+      expect(
+        (await lab.exec(`cut -d' ' -f22 /proc/${String(twin.postmasterPid)}/stat`)).stdout,
+      ).toBe(startTime);
+      expect(
+        (
+          await pgTool(twin.instance, "pg_isready", [
+            "-h",
+            twin.instance.socketDir,
+            "-p",
+            twin.instance.port,
+          ])
+        ).code,
+      ).toBe(0);
     }
   });
 });

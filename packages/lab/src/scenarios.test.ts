@@ -17,7 +17,12 @@ const record: InstanceRecord = {
   lastScenario: null,
 };
 
-const proc = (pid: number, ppid: number, state: string, extra: Partial<HostProcess> = {}): HostProcess => ({
+const proc = (
+  pid: number,
+  ppid: number,
+  state: string,
+  extra: Partial<HostProcess> = {},
+): HostProcess => ({
   pid,
   ppid,
   state,
@@ -30,9 +35,26 @@ const proc = (pid: number, ppid: number, state: string, extra: Partial<HostProce
 });
 
 const pidFile = (pid: number): HostState["pidFiles"] => [
-  { instance: "main", path: `${record.pgdata}/postmaster.pid`, content: `${String(pid)}\n${record.pgdata}\n1795465891\n42853\n${record.socketDir}\n127.0.0.1\n  5383473         5\nready   \n`, mtimeMs: 1 },
+  {
+    instance: "main",
+    path: `${record.pgdata}/postmaster.pid`,
+    content: `${String(pid)}\n${record.pgdata}\n1795465891\n42853\n${record.socketDir}\n127.0.0.1\n  5383473         5\nready   \n`,
+    mtimeMs: 1,
+  },
 ];
-const shm: HostState["shm"] = [{ key: 5383473, shmid: 5, perms: 0o600, size: 56, cpid: 57, lpid: 57, nattch: 2, uid: 101, cuid: 101 }];
+const shm: HostState["shm"] = [
+  {
+    key: 5383473,
+    shmid: 5,
+    perms: 0o600,
+    size: 56,
+    cpid: 57,
+    lpid: 57,
+    nattch: 2,
+    uid: 101,
+    cuid: 101,
+  },
+];
 const owners = new Map([[101, "postgres"]]);
 
 describe("describeScenario", () => {
@@ -40,19 +62,32 @@ describe("describeScenario", () => {
     const host: HostState = {
       processes: [
         proc(1, 0, "S", { comm: "tini", cwd: "/" }),
-        proc(57, 1, "T", { args: "/usr/lib/postgresql/15/bin/postgres -D /lab/instances/main/data" }),
+        proc(57, 1, "T", {
+          args: "/usr/lib/postgresql/15/bin/postgres -D /lab/instances/main/data",
+        }),
         proc(58, 57, "S"),
         proc(76, 57, "Z"),
         proc(77, 57, "Z"),
         proc(79, 57, "S"),
-        proc(75, 1, "S", { comm: "psql", args: `psql -X -h ${record.socketDir} -c select pg_sleep(3600)`, cwd: "/" }),
+        proc(75, 1, "S", {
+          comm: "psql",
+          args: `psql -X -h ${record.socketDir} -c select pg_sleep(3600)`,
+          cwd: "/",
+        }),
       ],
       shm,
       sem: [],
       devShm: [],
       pidFiles: pidFile(57),
     };
-    const state = describeScenario(record, "zombies", "s", host, { backendPids: [76, 77, 79], checks: [] }, owners);
+    const state = describeScenario(
+      record,
+      "zombies",
+      "s",
+      host,
+      { backendPids: [76, 77, 79], checks: [] },
+      owners,
+    );
     expect(state).toMatchObject({
       postmasterPid: 57,
       pidFilePid: 57,
@@ -65,8 +100,16 @@ describe("describeScenario", () => {
   });
 
   it("reads an orphan once the postmaster is gone", () => {
-    const host: HostState = { processes: [proc(1, 0, "S", { comm: "tini", cwd: "/" }), proc(236, 1, "T")], shm, sem: [], devShm: [], pidFiles: pidFile(219) };
-    expect(describeScenario(record, "orphan-attached", "s", host, { checks: [] }, owners)).toMatchObject({
+    const host: HostState = {
+      processes: [proc(1, 0, "S", { comm: "tini", cwd: "/" }), proc(236, 1, "T")],
+      shm,
+      sem: [],
+      devShm: [],
+      pidFiles: pidFile(219),
+    };
+    expect(
+      describeScenario(record, "orphan-attached", "s", host, { checks: [] }, owners),
+    ).toMatchObject({
       postmasterPid: null,
       pidFilePid: 219,
       orphanPids: [236],
@@ -82,7 +125,14 @@ describe("describeScenario", () => {
       devShm: [],
       pidFiles: pidFile(175),
     };
-    const state = describeScenario(record, "pid-reused", "s", host, { unrelated: [{ pid: 175, startTime: 1750, note: "" }], checks: [] }, owners);
+    const state = describeScenario(
+      record,
+      "pid-reused",
+      "s",
+      host,
+      { unrelated: [{ pid: 175, startTime: 1750, note: "" }], checks: [] },
+      owners,
+    );
     expect(state).toMatchObject({ postmasterPid: null, pidFilePid: 175, unrelatedPids: [175] });
   });
 
@@ -91,8 +141,26 @@ describe("describeScenario", () => {
       processes: [proc(99, 1, "S", { comm: "sleep", uid: 61001, cwd: "/" })],
       shm: [],
       sem: [
-        { key: 42853001, semid: 0, perms: 0o600, nsems: 17, uid: 101, cuid: 101, values: [...Array.from({ length: 16 }, () => 1), 537], pids: Array.from({ length: 17 }, () => 96) },
-        { key: 6543001, semid: 4, perms: 0o600, nsems: 17, uid: 61001, cuid: 61001, values: [...Array.from({ length: 16 }, () => 1), 537], pids: Array.from({ length: 17 }, () => 99) },
+        {
+          key: 42853001,
+          semid: 0,
+          perms: 0o600,
+          nsems: 17,
+          uid: 101,
+          cuid: 101,
+          values: [...Array.from({ length: 16 }, () => 1), 537],
+          pids: Array.from({ length: 17 }, () => 96),
+        },
+        {
+          key: 6543001,
+          semid: 4,
+          perms: 0o600,
+          nsems: 17,
+          uid: 61001,
+          cuid: 61001,
+          values: [...Array.from({ length: 16 }, () => 1), 537],
+          pids: Array.from({ length: 17 }, () => 99),
+        },
       ],
       devShm: [],
       pidFiles: pidFile(96),
@@ -113,8 +181,21 @@ describe("describeScenario", () => {
       owners,
     );
     expect(state.semaphores).toEqual([
-      expect.objectContaining({ semid: 0, owner: "postgres", creatorPid: 96, creatorAlive: false, ours: true }),
-      expect.objectContaining({ semid: 4, owner: "61001", creatorPid: 99, creatorAlive: true, ours: false, kind: "other-user-live-creator" }),
+      expect.objectContaining({
+        semid: 0,
+        owner: "postgres",
+        creatorPid: 96,
+        creatorAlive: false,
+        ours: true,
+      }),
+      expect.objectContaining({
+        semid: 4,
+        owner: "61001",
+        creatorPid: 99,
+        creatorAlive: true,
+        ours: false,
+        kind: "other-user-live-creator",
+      }),
     ]);
   });
 });

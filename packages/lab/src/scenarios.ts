@@ -21,7 +21,15 @@ import { parseLabPidFile } from "./pid-file.ts";
 import { waitFor } from "./run.ts";
 import { quote, quoteAll } from "./shell.ts";
 import type { InstanceRecord, ProcessRef } from "./state-file.ts";
-import type { HostProcess, HostState, LabInstance, LabSemaphoreSet, Scenario, ScenarioState, SemaphoreKind } from "./types.ts";
+import type {
+  HostProcess,
+  HostState,
+  LabInstance,
+  LabSemaphoreSet,
+  Scenario,
+  ScenarioState,
+  SemaphoreKind,
+} from "./types.ts";
 import { SCENARIOS } from "./types.ts";
 
 export class ScenarioError extends Error {
@@ -47,8 +55,15 @@ export function isScenario(value: string): value is Scenario {
   return SCENARIOS.some((scenario) => scenario === value);
 }
 
-export async function breakInstance(ctx: HostContext, instance: LabInstance, scenario: Scenario): Promise<ScenarioState> {
-  if (!isScenario(scenario)) throw new ScenarioError(`unknown scenario "${String(scenario)}"; known: ${SCENARIOS.join(", ")}`);
+export async function breakInstance(
+  ctx: HostContext,
+  instance: LabInstance,
+  scenario: Scenario,
+): Promise<ScenarioState> {
+  if (!isScenario(scenario))
+    throw new ScenarioError(
+      `unknown scenario "${String(scenario)}"; known: ${SCENARIOS.join(", ")}`,
+    );
   const record = await findInstanceRecord(ctx, instance.name);
   if (ctx.mode === "plain" && (scenario === "pid-reused" || scenario === "legacy-semaphores")) {
     throw new ScenarioError(
@@ -75,48 +90,106 @@ export async function breakInstance(ctx: HostContext, instance: LabInstance, sce
   }
 }
 
-async function freshStart(ctx: HostContext, record: InstanceRecord): Promise<{ record: InstanceRecord; postmasterPid: number }> {
+async function freshStart(
+  ctx: HostContext,
+  record: InstanceRecord,
+): Promise<{ record: InstanceRecord; postmasterPid: number }> {
   const cleared = await resetInstance(ctx, record);
   await startServer(ctx, cleared);
   const pidFile = parseLabPidFile((await readPidFileText(ctx, cleared)) ?? "");
-  if (pidFile === null) throw new ScenarioError(`${record.name} started but has no readable postmaster.pid`);
+  if (pidFile === null)
+    throw new ScenarioError(`${record.name} started but has no readable postmaster.pid`);
   return { record: cleared, postmasterPid: pidFile.pid };
 }
 
 async function healthy(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
   const started = await freshStart(ctx, record);
   const answer = await queryInstance(ctx, started.record, "select 1");
-  return finish(ctx, started.record, "healthy", "running and answering queries", { checks: [`select 1 → ${answer}`] });
+  return finish(ctx, started.record, "healthy", "running and answering queries", {
+    checks: [`select 1 → ${answer}`],
+  });
 }
 
 async function stoppedClean(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
   const started = await freshStart(ctx, record);
   const pidFile = parseLabPidFile((await readPidFileText(ctx, started.record)) ?? "");
-  const stop = await ctx.exec(quoteAll([path.join(record.binDir, "pg_ctl"), "stop", "-D", record.pgdata, "-m", "fast", "-w", "-t", "60", "-s"]), { user: record.osUser, timeoutMs: 90_000 });
-  if (stop.code !== 0) throw new ScenarioError(`pg_ctl stop -m fast of ${record.name} failed: ${stop.stderr}`);
+  const stop = await ctx.exec(
+    quoteAll([
+      path.join(record.binDir, "pg_ctl"),
+      "stop",
+      "-D",
+      record.pgdata,
+      "-m",
+      "fast",
+      "-w",
+      "-t",
+      "60",
+      "-s",
+    ]),
+    { user: record.osUser, timeoutMs: 90_000 },
+  );
+  if (stop.code !== 0)
+    throw new ScenarioError(`pg_ctl stop -m fast of ${record.name} failed: ${stop.stderr}`);
   const host = await captureHostState(ctx, [started.record]);
   const checks = ["pg_ctl stop -m fast succeeded"];
-  if (host.pidFiles[0]?.content !== null) throw new ScenarioError("postmaster.pid still exists after a clean stop");
+  if (host.pidFiles[0]?.content !== null)
+    throw new ScenarioError("postmaster.pid still exists after a clean stop");
   checks.push("no postmaster.pid");
-  if (instanceMembers(started.record, host.processes).server.length > 0) throw new ScenarioError("instance processes left after a clean stop");
+  if (instanceMembers(started.record, host.processes).server.length > 0)
+    throw new ScenarioError("instance processes left after a clean stop");
   checks.push("no process has the data directory as cwd");
-  if (pidFile?.shmId !== null && pidFile?.shmId !== undefined && host.shm.some((segment) => segment.shmid === pidFile.shmId)) {
+  if (
+    pidFile?.shmId !== null &&
+    pidFile?.shmId !== undefined &&
+    host.shm.some((segment) => segment.shmid === pidFile.shmId)
+  ) {
     throw new ScenarioError("the SysV segment survived a clean stop");
   }
   checks.push("its SysV segment is gone");
-  return finish(ctx, started.record, "stopped-clean", "cleanly stopped: no pid file, no processes, no IPC", { checks });
+  return finish(
+    ctx,
+    started.record,
+    "stopped-clean",
+    "cleanly stopped: no pid file, no processes, no IPC",
+    { checks },
+  );
 }
 
 /** psql clients in the background (their own sessions, no stdio ties) each holding a backend in pg_sleep(3600). */
-async function startSleepers(ctx: HostContext, record: InstanceRecord, count: number): Promise<number[]> {
-  const psql = quoteAll([path.join(record.binDir, "psql"), "-X", "-h", record.socketDir, "-p", record.port, "-U", "postgres", "-d", "postgres", "-c", "select pg_sleep(3600)"]);
-  const launch = Array.from({ length: count }, () => `PGAPPNAME=${SLEEPER_APPLICATION_NAME} setsid -f ${psql} </dev/null >/dev/null 2>&1`).join("; ");
+async function startSleepers(
+  ctx: HostContext,
+  record: InstanceRecord,
+  count: number,
+): Promise<number[]> {
+  const psql = quoteAll([
+    path.join(record.binDir, "psql"),
+    "-X",
+    "-h",
+    record.socketDir,
+    "-p",
+    record.port,
+    "-U",
+    "postgres",
+    "-d",
+    "postgres",
+    "-c",
+    "select pg_sleep(3600)",
+  ]);
+  const launch = Array.from(
+    { length: count },
+    () => `PGAPPNAME=${SLEEPER_APPLICATION_NAME} setsid -f ${psql} </dev/null >/dev/null 2>&1`,
+  ).join("; ");
   const started = await ctx.exec(launch, { user: record.osUser });
-  if (started.code !== 0) throw new ScenarioError(`could not start psql sessions: ${started.stderr}`);
+  if (started.code !== 0)
+    throw new ScenarioError(`could not start psql sessions: ${started.stderr}`);
   return waitFor(
     async () => {
       const pids = (
-        await queryInstance(ctx, record, `select pid from pg_stat_activity where application_name = '${SLEEPER_APPLICATION_NAME}' and wait_event = 'PgSleep' order by pid`)
+        await queryInstance(
+          ctx,
+          record,
+          `select pid from pg_stat_activity where application_name = '${SLEEPER_APPLICATION_NAME}' and wait_event = 'PgSleep' order by pid`,
+        )
       )
         .split("\n")
         .filter((line) => line !== "")
@@ -132,22 +205,39 @@ async function processTable(ctx: HostContext): Promise<Map<number, HostProcess>>
   return new Map((await listProcesses(ctx)).map((process) => [process.pid, process]));
 }
 
-async function waitForProcesses(ctx: HostContext, what: string, test: (table: Map<number, HostProcess>) => boolean, timeoutMs = 15_000): Promise<Map<number, HostProcess>> {
+async function waitForProcesses(
+  ctx: HostContext,
+  what: string,
+  test: (table: Map<number, HostProcess>) => boolean,
+  timeoutMs = 15_000,
+): Promise<Map<number, HostProcess>> {
   return waitFor(
     async () => {
       const table = await processTable(ctx);
       return test(table) ? table : undefined;
     },
     timeoutMs,
-    async () => `timed out waiting until ${what}; processes: ${[...(await processTable(ctx)).values()].map((p) => `${String(p.pid)}/${p.state}/${String(p.ppid)} ${p.args || p.comm}`).join("; ")}`,
+    async () =>
+      `timed out waiting until ${what}; processes: ${[...(await processTable(ctx)).values()].map((p) => `${String(p.pid)}/${p.state}/${String(p.ppid)} ${p.args || p.comm}`).join("; ")}`,
   );
 }
 
 async function pgIsReady(ctx: HostContext, record: InstanceRecord): Promise<number> {
-  const result = await ctx.exec(quoteAll([path.join(record.binDir, "pg_isready"), "-h", record.socketDir, "-p", record.port, "-t", "2"]), {
-    user: record.osUser,
-    timeoutMs: 15_000,
-  });
+  const result = await ctx.exec(
+    quoteAll([
+      path.join(record.binDir, "pg_isready"),
+      "-h",
+      record.socketDir,
+      "-p",
+      record.port,
+      "-t",
+      "2",
+    ]),
+    {
+      user: record.osUser,
+      timeoutMs: 15_000,
+    },
+  );
   return result.code;
 }
 
@@ -156,18 +246,38 @@ async function zombies(ctx: HostContext, record: InstanceRecord): Promise<Scenar
   const postmaster = started.postmasterPid;
   const backends = await startSleepers(ctx, started.record, 3);
   const [first, second] = backends;
-  if (first === undefined || second === undefined) throw new ScenarioError("fewer sessions than planned");
+  if (first === undefined || second === undefined)
+    throw new ScenarioError("fewer sessions than planned");
   await signalPids(ctx, "STOP", [postmaster]);
-  await waitForProcesses(ctx, `the postmaster ${String(postmaster)} is stopped`, (table) => table.get(postmaster)?.state === "T");
-  await signalPids(ctx, "KILL", [first, second]);
-  await waitForProcesses(ctx, `backends ${String(first)} and ${String(second)} are zombies of the stopped postmaster`, (table) =>
-    [first, second].every((pid) => table.get(pid)?.state === "Z" && table.get(pid)?.ppid === postmaster),
+  await waitForProcesses(
+    ctx,
+    `the postmaster ${String(postmaster)} is stopped`,
+    (table) => table.get(postmaster)?.state === "T",
   );
-  const checks = [`postmaster ${String(postmaster)} stopped (T)`, `backends ${String(first)}, ${String(second)} killed: <defunct> (Z), parent ${String(postmaster)}`];
+  await signalPids(ctx, "KILL", [first, second]);
+  await waitForProcesses(
+    ctx,
+    `backends ${String(first)} and ${String(second)} are zombies of the stopped postmaster`,
+    (table) =>
+      [first, second].every(
+        (pid) => table.get(pid)?.state === "Z" && table.get(pid)?.ppid === postmaster,
+      ),
+  );
+  const checks = [
+    `postmaster ${String(postmaster)} stopped (T)`,
+    `backends ${String(first)}, ${String(second)} killed: <defunct> (Z), parent ${String(postmaster)}`,
+  ];
   const ready = await pgIsReady(ctx, started.record);
-  if (ready !== 2) throw new ScenarioError(`pg_isready should get no answer (exit 2) but exited ${String(ready)}`);
+  if (ready !== 2)
+    throw new ScenarioError(`pg_isready should get no answer (exit 2) but exited ${String(ready)}`);
   checks.push("pg_isready -t 2: no response (exit 2)");
-  return finish(ctx, started.record, "zombies", "postmaster stopped; two killed backends stay <defunct>; one backend still sleeps", { backendPids: backends, checks });
+  return finish(
+    ctx,
+    started.record,
+    "zombies",
+    "postmaster stopped; two killed backends stay <defunct>; one backend still sleeps",
+    { backendPids: backends, checks },
+  );
 }
 
 async function orphanAttached(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
@@ -177,41 +287,90 @@ async function orphanAttached(ctx: HostContext, record: InstanceRecord): Promise
   const [orphan] = backends;
   if (orphan === undefined) throw new ScenarioError("no session started");
   await signalPids(ctx, "STOP", [orphan]);
-  await waitForProcesses(ctx, `backend ${String(orphan)} is stopped`, (table) => table.get(orphan)?.state === "T");
+  await waitForProcesses(
+    ctx,
+    `backend ${String(orphan)} is stopped`,
+    (table) => table.get(orphan)?.state === "T",
+  );
   await signalPids(ctx, "KILL", [postmaster]);
   // Every other child notices the postmaster's death and exits; only the stopped backend stays.
-  await waitForProcesses(ctx, `only the stopped backend ${String(orphan)} is left of ${record.name}`, (table) => {
-    const server = instanceMembers(started.record, [...table.values()]).server;
-    return !table.has(postmaster) && server.length === 1 && server[0]?.pid === orphan && server[0].ppid === 1;
-  });
+  await waitForProcesses(
+    ctx,
+    `only the stopped backend ${String(orphan)} is left of ${record.name}`,
+    (table) => {
+      const server = instanceMembers(started.record, [...table.values()]).server;
+      return (
+        !table.has(postmaster) &&
+        server.length === 1 &&
+        server[0]?.pid === orphan &&
+        server[0].ppid === 1
+      );
+    },
+  );
   const host = await captureHostState(ctx, [started.record]);
   const pidFile = parseLabPidFile(host.pidFiles[0]?.content ?? "");
   const segment = host.shm.find((candidate) => candidate.shmid === pidFile?.shmId);
-  if (segment === undefined || segment.nattch < 1) throw new ScenarioError("the orphan does not keep the instance's SysV segment attached");
-  return finish(ctx, started.record, "orphan-attached", "postmaster killed; a stopped backend, re-parented to PID 1, keeps the shared memory attached", {
-    backendPids: backends,
-    checks: [`postmaster ${String(postmaster)} killed`, `backend ${String(orphan)} stopped (T), parent 1`, `segment ${String(segment.shmid)} nattch ${String(segment.nattch)}`],
-  });
+  if (segment === undefined || segment.nattch < 1)
+    throw new ScenarioError("the orphan does not keep the instance's SysV segment attached");
+  return finish(
+    ctx,
+    started.record,
+    "orphan-attached",
+    "postmaster killed; a stopped backend, re-parented to PID 1, keeps the shared memory attached",
+    {
+      backendPids: backends,
+      checks: [
+        `postmaster ${String(postmaster)} killed`,
+        `backend ${String(orphan)} stopped (T), parent 1`,
+        `segment ${String(segment.shmid)} nattch ${String(segment.nattch)}`,
+      ],
+    },
+  );
 }
 
 /** Crash: stop the postmaster (no new children), SIGKILL every process of the instance. Leaves pid file, SysV segment and /dev/shm files. */
-async function crash(ctx: HostContext, record: InstanceRecord): Promise<{ record: InstanceRecord; deadPid: number; checks: string[] }> {
+async function crash(
+  ctx: HostContext,
+  record: InstanceRecord,
+): Promise<{ record: InstanceRecord; deadPid: number; checks: string[] }> {
   const started = await freshStart(ctx, record);
   const postmaster = started.postmasterPid;
   await signalPids(ctx, "STOP", [postmaster]);
-  const members = instanceMembers(started.record, await listProcesses(ctx)).server.map((process) => process.pid);
+  const members = instanceMembers(started.record, await listProcesses(ctx)).server.map(
+    (process) => process.pid,
+  );
   await signalPids(ctx, "KILL", [...members.filter((pid) => pid !== postmaster), postmaster]);
-  await waitForProcesses(ctx, `every process of ${record.name} is gone`, (table) => !table.has(postmaster) && instanceMembers(started.record, [...table.values()]).server.length === 0);
+  await waitForProcesses(
+    ctx,
+    `every process of ${record.name} is gone`,
+    (table) =>
+      !table.has(postmaster) &&
+      instanceMembers(started.record, [...table.values()]).server.length === 0,
+  );
   const pidFile = parseLabPidFile((await readPidFileText(ctx, started.record)) ?? "");
-  if (pidFile?.pid !== postmaster) throw new ScenarioError("postmaster.pid did not survive the crash");
-  return { record: started.record, deadPid: postmaster, checks: [`postmaster ${String(postmaster)} and its ${String(members.length - 1)} children killed`, `postmaster.pid names dead PID ${String(postmaster)}`] };
+  if (pidFile?.pid !== postmaster)
+    throw new ScenarioError("postmaster.pid did not survive the crash");
+  return {
+    record: started.record,
+    deadPid: postmaster,
+    checks: [
+      `postmaster ${String(postmaster)} and its ${String(members.length - 1)} children killed`,
+      `postmaster.pid names dead PID ${String(postmaster)}`,
+    ],
+  };
 }
 
 async function stalePidFile(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
   const crashed = await crash(ctx, record);
-  return finish(ctx, crashed.record, "stale-pidfile", `stopped by a crash: postmaster.pid names dead PID ${String(crashed.deadPid)}; SysV segment left with nattch 0`, {
-    checks: crashed.checks,
-  });
+  return finish(
+    ctx,
+    crashed.record,
+    "stale-pidfile",
+    `stopped by a crash: postmaster.pid names dead PID ${String(crashed.deadPid)}; SysV segment left with nattch 0`,
+    {
+      checks: crashed.checks,
+    },
+  );
 }
 
 async function startTimeOf(ctx: HostContext, pid: number): Promise<number> {
@@ -223,16 +382,36 @@ async function startTimeOf(ctx: HostContext, pid: number): Promise<number> {
 async function pidReused(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
   const crashed = await crash(ctx, record);
   const user = ctx.users.postgres;
-  const output = await runHelper(ctx, ["spawn-at-pid", crashed.deadPid, user.uid, user.gid, "--", "/bin/sleep", "3600"], { timeoutMs: 120_000 });
+  const output = await runHelper(
+    ctx,
+    ["spawn-at-pid", crashed.deadPid, user.uid, user.gid, "--", "/bin/sleep", "3600"],
+    { timeoutMs: 120_000 },
+  );
   const pid = Number(output.trim());
-  if (pid !== crashed.deadPid) throw new ScenarioError(`the unrelated process got PID ${String(pid)}, not ${String(crashed.deadPid)}`);
-  const unrelated: ProcessRef = { pid, startTime: await startTimeOf(ctx, pid), note: "unrelated sleep reusing the postmaster's PID" };
-  const saved = { ...crashed.record, artifacts: { ...crashed.record.artifacts, processes: [unrelated] } };
+  if (pid !== crashed.deadPid)
+    throw new ScenarioError(
+      `the unrelated process got PID ${String(pid)}, not ${String(crashed.deadPid)}`,
+    );
+  const unrelated: ProcessRef = {
+    pid,
+    startTime: await startTimeOf(ctx, pid),
+    note: "unrelated sleep reusing the postmaster's PID",
+  };
+  const saved = {
+    ...crashed.record,
+    artifacts: { ...crashed.record.artifacts, processes: [unrelated] },
+  };
   await saveInstanceRecord(ctx, saved);
-  return finish(ctx, saved, "pid-reused", `stale postmaster.pid whose PID ${String(pid)} now belongs to an unrelated sleep of ${user.name}`, {
-    unrelated: [unrelated],
-    checks: [...crashed.checks, `PID ${String(pid)} is now "sleep 3600" of ${user.name}`],
-  });
+  return finish(
+    ctx,
+    saved,
+    "pid-reused",
+    `stale postmaster.pid whose PID ${String(pid)} now belongs to an unrelated sleep of ${user.name}`,
+    {
+      unrelated: [unrelated],
+      checks: [...crashed.checks, `PID ${String(pid)} is now "sleep 3600" of ${user.name}`],
+    },
+  );
 }
 
 async function twoInstances(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
@@ -252,20 +431,35 @@ async function twoInstances(ctx: HostContext, record: InstanceRecord): Promise<S
   await queryInstance(ctx, twin, "select 1");
   const pidFile = parseLabPidFile((await readPidFileText(ctx, twin)) ?? "");
   if (pidFile === null) throw new LabInstanceError(`the twin ${twinName} has no pid file`);
-  return finish(ctx, record, "two-instances", `a second instance ${twinName} of the same OS user runs healthy next to ${record.name} (left as it was)`, {
-    twin: { instance: toLabInstance(twin), postmasterPid: pidFile.pid },
-    checks: [`twin ${twinName} answers select 1 (postmaster ${String(pidFile.pid)}, port ${String(twin.port)})`],
-    keepArtifacts: true,
-  });
+  return finish(
+    ctx,
+    record,
+    "two-instances",
+    `a second instance ${twinName} of the same OS user runs healthy next to ${record.name} (left as it was)`,
+    {
+      twin: { instance: toLabInstance(twin), postmasterPid: pidFile.pid },
+      checks: [
+        `twin ${twinName} answers select 1 (postmaster ${String(pidFile.pid)}, port ${String(twin.port)})`,
+      ],
+      keepArtifacts: true,
+    },
+  );
 }
 
 type SetSpec = { nsems: number; keyStart: number; values: number[] };
 
 function legacySet(marker: number, keyStart: number): SetSpec {
-  return { nsems: PG_SEMAS_PER_SET, keyStart, values: [...Array.from({ length: PG_SEMAS_PER_SET - 1 }, () => 1), marker] };
+  return {
+    nsems: PG_SEMAS_PER_SET,
+    keyStart,
+    values: [...Array.from({ length: PG_SEMAS_PER_SET - 1 }, () => 1), marker],
+  };
 }
 
-const CreatedSchema = z.object({ pid: z.number().int(), sets: z.array(z.object({ semid: z.number().int(), key: z.number().int() })) });
+const CreatedSchema = z.object({
+  pid: z.number().int(),
+  sets: z.array(z.object({ semid: z.number().int(), key: z.number().int() })),
+});
 type Created = z.infer<typeof CreatedSchema>;
 
 /** The helper's sem-create answer: the last line of its output. */
@@ -282,21 +476,53 @@ async function legacySemaphores(ctx: HostContext, record: InstanceRecord): Promi
   const app = ctx.users.app;
   const base = record.port * 1000;
   // Ours: created by a process that has exactly the dead postmaster's PID, like PostgreSQL 9.6 at start-up.
-  const oursSpec = [legacySet(PG_SEMA_MAGIC, base + 1), legacySet(PG_SEMA_MAGIC, base + 1), legacySet(1, base + 1)];
+  const oursSpec = [
+    legacySet(PG_SEMA_MAGIC, base + 1),
+    legacySet(PG_SEMA_MAGIC, base + 1),
+    legacySet(1, base + 1),
+  ];
   const ours = parseCreated(
-    await runHelper(ctx, ["spawn-at-pid", "--wait", crashed.deadPid, postgres.uid, postgres.gid, "--", "/usr/bin/perl", ctx.helper, "sem-create", JSON.stringify(oursSpec)], {
-      timeoutMs: 120_000,
-    }),
+    await runHelper(
+      ctx,
+      [
+        "spawn-at-pid",
+        "--wait",
+        crashed.deadPid,
+        postgres.uid,
+        postgres.gid,
+        "--",
+        "/usr/bin/perl",
+        ctx.helper,
+        "sem-create",
+        JSON.stringify(oursSpec),
+      ],
+      {
+        timeoutMs: 120_000,
+      },
+    ),
   );
-  if (ours.pid !== crashed.deadPid) throw new ScenarioError(`the semaphore creator got PID ${String(ours.pid)}, not ${String(crashed.deadPid)}`);
+  if (ours.pid !== crashed.deadPid)
+    throw new ScenarioError(
+      `the semaphore creator got PID ${String(ours.pid)}, not ${String(crashed.deadPid)}`,
+    );
   // Same user, another (dead) creator: the leftover of some other crashed instance.
-  const otherInstance = parseCreated(await runHelper(ctx, ["sem-create", JSON.stringify([legacySet(PG_SEMA_MAGIC, ((record.port % 60000) + 1) * 1000 + 1)])], { user: postgres.name }));
+  const otherInstance = parseCreated(
+    await runHelper(
+      ctx,
+      [
+        "sem-create",
+        JSON.stringify([legacySet(PG_SEMA_MAGIC, ((record.port % 60000) + 1) * 1000 + 1)]),
+      ],
+      { user: postgres.name },
+    ),
+  );
   // Another user, live creator that stays: its own legacy PostgreSQL, say.
   const otherUser = await ctx.exec(
     `perl ${quote(ctx.helper)} sem-create --stay ${quote(JSON.stringify([legacySet(PG_SEMA_MAGIC, 6543 * 1000 + 1), legacySet(PG_SEMA_MAGIC, 6543 * 1000 + 1)]))} &`,
     { user: app.name },
   );
-  if (otherUser.code !== 0) throw new ScenarioError(`could not create the other user's sets: ${otherUser.stderr}`);
+  if (otherUser.code !== 0)
+    throw new ScenarioError(`could not create the other user's sets: ${otherUser.stderr}`);
   const otherUserSets = parseCreated(otherUser.stdout);
   // Another application altogether: other sizes and values.
   const otherApp = parseCreated(
@@ -313,23 +539,54 @@ async function legacySemaphores(ctx: HostContext, record: InstanceRecord): Promi
     ),
   );
   const planned: PlannedSet[] = [
-    ...ours.sets.map((set, index) => ({ semid: set.semid, kind: index < 2 ? ("ours" as const) : ("same-user-wrong-magic" as const) })),
-    ...otherInstance.sets.map((set) => ({ semid: set.semid, kind: "same-user-other-creator" as const })),
-    ...otherUserSets.sets.map((set) => ({ semid: set.semid, kind: "other-user-live-creator" as const })),
+    ...ours.sets.map((set, index) => ({
+      semid: set.semid,
+      kind: index < 2 ? ("ours" as const) : ("same-user-wrong-magic" as const),
+    })),
+    ...otherInstance.sets.map((set) => ({
+      semid: set.semid,
+      kind: "same-user-other-creator" as const,
+    })),
+    ...otherUserSets.sets.map((set) => ({
+      semid: set.semid,
+      kind: "other-user-live-creator" as const,
+    })),
     ...otherApp.sets.map((set) => ({ semid: set.semid, kind: "other-application" as const })),
   ];
-  const creator: ProcessRef = { pid: otherUserSets.pid, startTime: await startTimeOf(ctx, otherUserSets.pid), note: `live creator of ${app.name}'s semaphore sets` };
-  const saved: InstanceRecord = { ...crashed.record, artifacts: { processes: [creator], semIds: planned.map((set) => set.semid) } };
+  const creator: ProcessRef = {
+    pid: otherUserSets.pid,
+    startTime: await startTimeOf(ctx, otherUserSets.pid),
+    note: `live creator of ${app.name}'s semaphore sets`,
+  };
+  const saved: InstanceRecord = {
+    ...crashed.record,
+    artifacts: { processes: [creator], semIds: planned.map((set) => set.semid) },
+  };
   await saveInstanceRecord(ctx, saved);
-  return finish(ctx, saved, "legacy-semaphores", `crashed legacy-style instance: 2 of ${String(planned.length)} SysV semaphore sets are its own (magic 537, creator = pid-file PID ${String(crashed.deadPid)})`, {
-    unrelated: [creator],
-    semaphores: planned,
-    checks: [...crashed.checks, `${String(planned.length)} semaphore sets created, creator of ours = ${String(ours.pid)}`],
-  });
+  return finish(
+    ctx,
+    saved,
+    "legacy-semaphores",
+    `crashed legacy-style instance: 2 of ${String(planned.length)} SysV semaphore sets are its own (magic 537, creator = pid-file PID ${String(crashed.deadPid)})`,
+    {
+      unrelated: [creator],
+      semaphores: planned,
+      checks: [
+        ...crashed.checks,
+        `${String(planned.length)} semaphore sets created, creator of ours = ${String(ours.pid)}`,
+      ],
+    },
+  );
 }
 
 /** Reads the host once more and describes what the scenario left; records it on the instance. */
-async function finish(ctx: HostContext, record: InstanceRecord, scenario: Scenario, summary: string, extras: Extras & { keepArtifacts?: boolean }): Promise<ScenarioState> {
+async function finish(
+  ctx: HostContext,
+  record: InstanceRecord,
+  scenario: Scenario,
+  summary: string,
+  extras: Extras & { keepArtifacts?: boolean },
+): Promise<ScenarioState> {
   const host = await captureHostState(ctx, [record]);
   const owners = new Map(Object.values(ctx.users).map((user) => [user.uid, user.name]));
   const state = describeScenario(record, scenario, summary, host, extras, owners);
@@ -353,15 +610,37 @@ export function describeScenario(
   const pidFileText = host.pidFiles.find((file) => file.instance === record.name)?.content ?? null;
   const pidFile = pidFileText === null ? null : parseLabPidFile(pidFileText);
   const candidate = pidFile === null ? undefined : table.get(pidFile.pid);
-  const postmasterPid = candidate !== undefined && candidate.cwd === record.pgdata && candidate.state !== "Z" ? candidate.pid : null;
+  const postmasterPid =
+    candidate !== undefined && candidate.cwd === record.pgdata && candidate.state !== "Z"
+      ? candidate.pid
+      : null;
   const members = instanceMembers(record, host.processes);
   const server = members.server;
-  const zombiePids = postmasterPid === null ? [] : host.processes.filter((process) => process.state === "Z" && process.ppid === postmasterPid).map((process) => process.pid);
-  const orphanPids = server.filter((process) => process.pid !== postmasterPid && process.ppid !== postmasterPid).map((process) => process.pid);
-  const stoppedPids = server.filter((process) => process.state === "T" || process.state === "t").map((process) => process.pid);
-  const clientPids = members.clients.filter((process) => process.state !== "Z").map((process) => process.pid);
-  const unrelatedPids = (extras.unrelated ?? []).filter((ref) => table.get(ref.pid)?.startTime === ref.startTime).map((ref) => ref.pid);
-  const segment = pidFile?.shmId === null || pidFile === null ? undefined : host.shm.find((candidateSegment) => candidateSegment.shmid === pidFile.shmId && candidateSegment.key === pidFile.shmKey);
+  const zombiePids =
+    postmasterPid === null
+      ? []
+      : host.processes
+          .filter((process) => process.state === "Z" && process.ppid === postmasterPid)
+          .map((process) => process.pid);
+  const orphanPids = server
+    .filter((process) => process.pid !== postmasterPid && process.ppid !== postmasterPid)
+    .map((process) => process.pid);
+  const stoppedPids = server
+    .filter((process) => process.state === "T" || process.state === "t")
+    .map((process) => process.pid);
+  const clientPids = members.clients
+    .filter((process) => process.state !== "Z")
+    .map((process) => process.pid);
+  const unrelatedPids = (extras.unrelated ?? [])
+    .filter((ref) => table.get(ref.pid)?.startTime === ref.startTime)
+    .map((ref) => ref.pid);
+  const segment =
+    pidFile?.shmId === null || pidFile === null
+      ? undefined
+      : host.shm.find(
+          (candidateSegment) =>
+            candidateSegment.shmid === pidFile.shmId && candidateSegment.key === pidFile.shmKey,
+        );
   const semaphores: LabSemaphoreSet[] = [];
   for (const planned of extras.semaphores ?? []) {
     const set = host.sem.find((candidateSet) => candidateSet.semid === planned.semid);
@@ -394,10 +673,12 @@ export function describeScenario(
     stoppedPids,
     clientPids,
     unrelatedPids,
-    shm: segment === undefined ? null : { key: segment.key, shmid: segment.shmid, nattch: segment.nattch, ownerUid: segment.uid },
+    shm:
+      segment === undefined
+        ? null
+        : { key: segment.key, shmid: segment.shmid, nattch: segment.nattch, ownerUid: segment.uid },
     semaphores,
     twin: extras.twin ?? null,
     checks: extras.checks,
   };
 }
-

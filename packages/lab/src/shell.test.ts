@@ -14,6 +14,8 @@ describe("quote", () => {
 
   it("round-trips hostile text through a real sh", () => {
     const nasty = `a'b "c" $HOME \`id\` $(id) ; | & > * \\ \n\t~root`;
-    expect(execFileSync("/bin/sh", ["-c", `printf '%s' ${quoteAll([nasty])}`]).toString()).toBe(nasty);
+    expect(execFileSync("/bin/sh", ["-c", `printf '%s' ${quoteAll([nasty])}`]).toString()).toBe(
+      nasty,
+    );
   });
 });

@@ -38,6 +38,7 @@ export function renderSshdConfig(opts: SshdConfigOptions): string {
     "Subsystem sftp internal-sftp",
     ...(opts.unprivileged ? ["StrictModes no"] : []),
   ];
-  for (const user of opts.passwordUsers) lines.push(`Match User ${user}`, "  PasswordAuthentication yes");
+  for (const user of opts.passwordUsers)
+    lines.push(`Match User ${user}`, "  PasswordAuthentication yes");
   return lines.join("\n") + "\n";
 }

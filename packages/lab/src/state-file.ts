@@ -10,9 +10,18 @@ const LoginRecord = z.object({
   password: z.string().optional(),
 });
 
-const UserRecord = z.object({ name: z.string(), uid: z.number().int(), gid: z.number().int(), home: z.string() });
+const UserRecord = z.object({
+  name: z.string(),
+  uid: z.number().int(),
+  gid: z.number().int(),
+  home: z.string(),
+});
 
-const ProcessRef = z.object({ pid: z.number().int(), startTime: z.number().int(), note: z.string() });
+const ProcessRef = z.object({
+  pid: z.number().int(),
+  startTime: z.number().int(),
+  note: z.string(),
+});
 
 export const InstanceRecordSchema = z.object({
   name: z.string(),
@@ -54,7 +63,12 @@ export const LabStateSchema = z.object({
     configFile: z.string(),
     logFile: z.string(),
   }),
-  logins: z.object({ postgres: LoginRecord, admin: LoginRecord, postgresRsa: LoginRecord, app: LoginRecord }),
+  logins: z.object({
+    postgres: LoginRecord,
+    admin: LoginRecord,
+    postgresRsa: LoginRecord,
+    app: LoginRecord,
+  }),
   users: z.object({ postgres: UserRecord, admin: UserRecord, app: UserRecord }),
   instances: z.array(InstanceRecordSchema),
 });

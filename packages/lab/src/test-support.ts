@@ -12,7 +12,12 @@ export type SshVia = { key: LabLogin } | { password: string; username: string };
  * Runs a command over ssh with the OpenSSH client and the lab's known_hosts (StrictHostKeyChecking=yes).
  * Key logins without a passphrase use BatchMode; a passphrase or password is handed over via SSH_ASKPASS.
  */
-export async function sshRun(lab: LabHost, via: SshVia, command: string, opts: { knownHostsFile?: string } = {}): Promise<RunResult> {
+export async function sshRun(
+  lab: LabHost,
+  via: SshVia,
+  command: string,
+  opts: { knownHostsFile?: string } = {},
+): Promise<RunResult> {
   const secret = "key" in via ? via.key.passphrase : via.password;
   const dir = await mkdtemp(path.join(tmpdir(), "pgrescue-lab-ssh-"));
   try {
@@ -37,12 +42,35 @@ export async function sshRun(lab: LabHost, via: SshVia, command: string, opts: {
     ];
     const auth =
       "key" in via
-        ? ["-o", `BatchMode=${secret === undefined ? "yes" : "no"}`, "-o", "IdentitiesOnly=yes", "-o", "PreferredAuthentications=publickey", "-i", via.key.privateKeyPath]
-        : ["-o", "BatchMode=no", "-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password"];
+        ? [
+            "-o",
+            `BatchMode=${secret === undefined ? "yes" : "no"}`,
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "PreferredAuthentications=publickey",
+            "-i",
+            via.key.privateKeyPath,
+          ]
+        : [
+            "-o",
+            "BatchMode=no",
+            "-o",
+            "PubkeyAuthentication=no",
+            "-o",
+            "PreferredAuthentications=password",
+          ];
     const user = "key" in via ? via.key.username : via.username;
     return await run("ssh", [...common, ...auth, `${user}@127.0.0.1`, command], {
       timeoutMs: 30_000,
-      env: { PATH: process.env.PATH, HOME: dir, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: "force", LAB_ASKPASS_SECRET: secret ?? "", DISPLAY: "" },
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        SSH_ASKPASS: askpass,
+        SSH_ASKPASS_REQUIRE: "force",
+        LAB_ASKPASS_SECRET: secret ?? "",
+        DISPLAY: "",
+      },
     });
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -50,7 +78,9 @@ export async function sshRun(lab: LabHost, via: SshVia, command: string, opts: {
 }
 
 /** `ps` inside the host as parsed rows. */
-export async function psRows(lab: LabHost): Promise<{ pid: number; ppid: number; stat: string; user: string; args: string }[]> {
+export async function psRows(
+  lab: LabHost,
+): Promise<{ pid: number; ppid: number; stat: string; user: string; args: string }[]> {
   const { stdout } = await lab.exec("ps -eo pid=,ppid=,stat=,user:20=,args=");
   return stdout
     .split("\n")

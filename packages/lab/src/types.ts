@@ -139,10 +139,34 @@ export type HostProcess = {
   cwd: string | null;
 };
 
-export type HostShm = { key: number; shmid: number; perms: number; size: number; cpid: number; lpid: number; nattch: number; uid: number; cuid: number };
-export type HostSem = { key: number; semid: number; perms: number; nsems: number; uid: number; cuid: number; values: number[]; pids: number[] };
+export type HostShm = {
+  key: number;
+  shmid: number;
+  perms: number;
+  size: number;
+  cpid: number;
+  lpid: number;
+  nattch: number;
+  uid: number;
+  cuid: number;
+};
+export type HostSem = {
+  key: number;
+  semid: number;
+  perms: number;
+  nsems: number;
+  uid: number;
+  cuid: number;
+  values: number[];
+  pids: number[];
+};
 export type HostDevShmFile = { name: string; size: number; uid: number; mtimeMs: number };
-export type HostPidFile = { instance: string; path: string; content: string | null; mtimeMs: number | null };
+export type HostPidFile = {
+  instance: string;
+  path: string;
+  content: string | null;
+  mtimeMs: number | null;
+};
 
 export type HostState = {
   processes: HostProcess[];

@@ -1,6 +1,13 @@
 // Unit tests for the lab host's user database copies.
 import { describe, expect, it } from "vitest";
-import { planLabUsers, renderGroup, renderHosts, renderPasswd, renderShadow, renderSudoers } from "./users.ts";
+import {
+  planLabUsers,
+  renderGroup,
+  renderHosts,
+  renderPasswd,
+  renderShadow,
+  renderSudoers,
+} from "./users.ts";
 
 const passwd = `root:x:0:0:root:/root:/bin/bash
 postgres:x:101:104:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash
@@ -18,18 +25,40 @@ describe("lab users", () => {
   const users = planLabUsers({ passwd, group, homeDir: "/lab/home", adminShadow: "$6$salt$hash" });
 
   it("keeps postgres's ids, gives the others unused ids and lab homes", () => {
-    expect(users.postgres).toMatchObject({ name: "postgres", uid: 101, gid: 104, group: "postgres", home: "/lab/home/postgres", shadow: "*" });
-    expect(users.admin).toMatchObject({ name: "pgadmin", uid: 61001, gid: 61001, home: "/lab/home/pgadmin", shadow: "$6$salt$hash" });
+    expect(users.postgres).toMatchObject({
+      name: "postgres",
+      uid: 101,
+      gid: 104,
+      group: "postgres",
+      home: "/lab/home/postgres",
+      shadow: "*",
+    });
+    expect(users.admin).toMatchObject({
+      name: "pgadmin",
+      uid: 61001,
+      gid: 61001,
+      home: "/lab/home/pgadmin",
+      shadow: "$6$salt$hash",
+    });
     expect(users.app).toMatchObject({ name: "appuser", uid: 61002, gid: 61002 });
   });
 
   it("refuses a machine without a postgres user", () => {
-    expect(() => planLabUsers({ passwd: "root:x:0:0::/root:/bin/sh\n", group, homeDir: "/h", adminShadow: "*" })).toThrow(/postgres does not exist/);
+    expect(() =>
+      planLabUsers({
+        passwd: "root:x:0:0::/root:/bin/sh\n",
+        group,
+        homeDir: "/h",
+        adminShadow: "*",
+      }),
+    ).toThrow(/postgres does not exist/);
   });
 
   it("replaces postgres's entries and appends the lab users", () => {
     const out = renderPasswd(passwd, users).split("\n");
-    expect(out.filter((line) => line.startsWith("postgres:"))).toEqual(["postgres:x:101:104:pgrescue lab postgres:/lab/home/postgres:/bin/bash"]);
+    expect(out.filter((line) => line.startsWith("postgres:"))).toEqual([
+      "postgres:x:101:104:pgrescue lab postgres:/lab/home/postgres:/bin/bash",
+    ]);
     expect(out).toContain("pgadmin:x:61001:61001:pgrescue lab pgadmin:/lab/home/pgadmin:/bin/bash");
     expect(out).toContain("root:x:0:0:root:/root:/bin/bash");
   });
@@ -55,6 +84,8 @@ describe("lab users", () => {
   });
 
   it("makes the lab hostname resolvable", () => {
-    expect(renderHosts("127.0.0.1 localhost\n", "lab-x")).toBe("127.0.0.1 localhost\n127.0.1.1\tlab-x\n");
+    expect(renderHosts("127.0.0.1 localhost\n", "lab-x")).toBe(
+      "127.0.0.1 localhost\n127.0.1.1\tlab-x\n",
+    );
   });
 });

@@ -34,7 +34,8 @@ function parseGroupIds(text: string): Map<string, number> {
   const groups = new Map<string, number>();
   for (const line of text.split("\n")) {
     const [name, , gid] = line.split(":");
-    if (name !== undefined && gid !== undefined && name !== "" && !line.startsWith("#")) groups.set(name, Number(gid));
+    if (name !== undefined && gid !== undefined && name !== "" && !line.startsWith("#"))
+      groups.set(name, Number(gid));
   }
   return groups;
 }
@@ -43,12 +44,19 @@ function parseGroupIds(text: string): Map<string, number> {
  * Decides the lab users: postgres keeps the machine's uid/gid (its files outside the lab stay its own),
  * the admin and the application user get ids unused on the machine. Homes live under homeDir.
  */
-export function planLabUsers(opts: { passwd: string; group: string; homeDir: string; adminShadow: string }): LabUsers {
+export function planLabUsers(opts: {
+  passwd: string;
+  group: string;
+  homeDir: string;
+  adminShadow: string;
+}): LabUsers {
   const passwd = parsePasswd(opts.passwd);
   const groups = parseGroupIds(opts.group);
   const postgres = passwd.find((entry) => entry.name === "postgres");
   if (postgres === undefined) {
-    throw new Error("the OS user postgres does not exist on this machine (install postgresql-15, or create it: useradd --system --user-group postgres)");
+    throw new Error(
+      "the OS user postgres does not exist on this machine (install postgresql-15, or create it: useradd --system --user-group postgres)",
+    );
   }
   const postgresGroup = [...groups].find(([, gid]) => gid === postgres.gid)?.[0] ?? "postgres";
   const usedUids = new Set(passwd.map((entry) => entry.uid));
@@ -63,30 +71,61 @@ export function planLabUsers(opts: { passwd: string; group: string; homeDir: str
     const existing = passwd.find((entry) => entry.name === name);
     const uid = existing?.uid ?? pickId(usedUids);
     const gid = existing?.gid ?? groups.get(name) ?? pickId(usedGids);
-    return { name, uid, gid, group: name, home: `${opts.homeDir}/${name}`, shell: "/bin/bash", shadow };
+    return {
+      name,
+      uid,
+      gid,
+      group: name,
+      home: `${opts.homeDir}/${name}`,
+      shell: "/bin/bash",
+      shadow,
+    };
   };
   return {
-    postgres: { name: "postgres", uid: postgres.uid, gid: postgres.gid, group: postgresGroup, home: `${opts.homeDir}/postgres`, shell: "/bin/bash", shadow: "*" },
+    postgres: {
+      name: "postgres",
+      uid: postgres.uid,
+      gid: postgres.gid,
+      group: postgresGroup,
+      home: `${opts.homeDir}/postgres`,
+      shell: "/bin/bash",
+      shadow: "*",
+    },
     admin: newUser(ADMIN_USER, opts.adminShadow),
     app: newUser(APP_USER, "*"),
   };
 }
 
-function replaceOrAppend(text: string, all: readonly LabUser[], render: (user: LabUser) => string): string {
+function replaceOrAppend(
+  text: string,
+  all: readonly LabUser[],
+  render: (user: LabUser) => string,
+): string {
   // Without root the three lab users are one and the same account.
   const users = [...new Map(all.map((user) => [user.name, user])).values()];
   const names = new Set(users.map((user) => user.name));
-  const kept = text.split("\n").filter((line) => line !== "" && !names.has(line.split(":")[0] ?? ""));
+  const kept = text
+    .split("\n")
+    .filter((line) => line !== "" && !names.has(line.split(":")[0] ?? ""));
   return [...kept, ...users.map(render)].join("\n") + "\n";
 }
 
 export function renderPasswd(machine: string, users: LabUsers): string {
-  return replaceOrAppend(machine, Object.values(users), (user) => `${user.name}:x:${String(user.uid)}:${String(user.gid)}:pgrescue lab ${user.name}:${user.home}:${user.shell}`);
+  return replaceOrAppend(
+    machine,
+    Object.values(users),
+    (user) =>
+      `${user.name}:x:${String(user.uid)}:${String(user.gid)}:pgrescue lab ${user.name}:${user.home}:${user.shell}`,
+  );
 }
 
 /** The shadow copy. "*" instead of Debian's locked "!" for postgres: with UsePAM no, sshd refuses key logins of locked accounts. */
 export function renderShadow(machine: string, users: LabUsers, daysSinceEpoch: number): string {
-  return replaceOrAppend(machine, Object.values(users), (user) => `${user.name}:${user.shadow}:${String(daysSinceEpoch)}:0:99999:7:::`);
+  return replaceOrAppend(
+    machine,
+    Object.values(users),
+    (user) => `${user.name}:${user.shadow}:${String(daysSinceEpoch)}:0:99999:7:::`,
+  );
 }
 
 export function renderGroup(machine: string, users: LabUsers): string {
@@ -96,7 +135,9 @@ export function renderGroup(machine: string, users: LabUsers): string {
       .map((line) => line.split(":")[0])
       .filter((name) => name !== undefined && name !== ""),
   );
-  const extra = [users.admin, users.app].filter((user) => !existing.has(user.group)).map((user) => `${user.group}:x:${String(user.gid)}:`);
+  const extra = [users.admin, users.app]
+    .filter((user) => !existing.has(user.group))
+    .map((user) => `${user.group}:x:${String(user.gid)}:`);
   return [...machine.split("\n").filter((line) => line !== ""), ...extra].join("\n") + "\n";
 }
 

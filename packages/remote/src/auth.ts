@@ -90,7 +90,10 @@ export function classifyKeyError(
 
 async function findAgentSocket(socket: string | undefined): Promise<string> {
   if (socket === undefined || socket === "")
-    throw new AgentUnavailableError(undefined, "no agent socket was given (SSH_AUTH_SOCK is not set)");
+    throw new AgentUnavailableError(
+      undefined,
+      "no agent socket was given (SSH_AUTH_SOCK is not set)",
+    );
   try {
     const info = await stat(socket);
     if (!info.isSocket()) throw new AgentUnavailableError(socket, "it is not a socket");

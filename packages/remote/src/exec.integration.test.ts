@@ -87,7 +87,8 @@ describe("running commands", () => {
 
   it("reports the exit status of instant commands, whose whole answer can arrive in one TCP read", async () => {
     const codes: (number | null)[] = [];
-    for (let i = 0; i < 150; i += 1) codes.push((await pool.run(postgres, `exit ${String(i % 3)}`)).exitCode);
+    for (let i = 0; i < 150; i += 1)
+      codes.push((await pool.run(postgres, `exit ${String(i % 3)}`)).exitCode);
     expect(codes).toEqual(Array.from({ length: 150 }, (_, i) => i % 3));
   });
 

@@ -146,13 +146,17 @@ function collectChannelOutput(
     stderrFilter.push(chunk);
   });
   const recordExit = (code: unknown, signal: unknown): void => {
-    exit = { code: typeof code === "number" ? code : null, signal: typeof signal === "string" ? signal : null };
+    exit = {
+      code: typeof code === "number" ? code : null,
+      signal: typeof signal === "string" ? signal : null,
+    };
   };
   channel.on("exit", recordExit);
   // A fast command's exit-status can arrive in the same TCP read as the exec's success, before this listener
   // exists; ssh2 repeats the exit status as the arguments of "close" (like child_process), so take it from there.
   channel.on("close", (code: unknown, signal: unknown) => {
-    if (exit === undefined && (code !== undefined || signal !== undefined)) recordExit(code, signal);
+    if (exit === undefined && (code !== undefined || signal !== undefined))
+      recordExit(code, signal);
   });
   const waitForMarker = (ms: number): Promise<StartMarker | undefined> =>
     marker !== undefined

@@ -374,16 +374,25 @@ describe("approvals that run nothing, and drift", () => {
         if (event.kind === "snapshot") break;
       }
     })();
-    await approver.steps.approve({ stepId: step.id, confirm: step.confirmationRequired ?? undefined });
+    await approver.steps.approve({
+      stepId: step.id,
+      confirm: step.confirmationRequired ?? undefined,
+    });
     await operator.steps.run({ stepId: step.id });
     await Promise.race([collecting, new Promise((resolve) => setTimeout(resolve, 5000))]);
     const statuses = events.filter((event) => event.kind === "step").map((event) => event.status);
     expect(statuses).toEqual(expect.arrayContaining(["RUNNING", "SUCCEEDED"]));
-    const outputSeqs = events.filter((event) => event.kind === "output").map((event) => event.seq ?? 0);
+    const outputSeqs = events
+      .filter((event) => event.kind === "output")
+      .map((event) => event.seq ?? 0);
     expect(outputSeqs.length).toBeGreaterThan(0);
     expect(outputSeqs).toEqual([...outputSeqs].sort((a, b) => a - b));
     expect(events.some((event) => event.kind === "snapshot")).toBe(true);
-    await operator.incidents.close({ incidentId: opened.incident.id, outcome: "RECOVERED", summary: "streamed" });
+    await operator.incidents.close({
+      incidentId: opened.incident.id,
+      outcome: "RECOVERED",
+      summary: "streamed",
+    });
   });
 
   it("marks a step that was running when the console stopped as INTERRUPTED at the next start", async () => {
@@ -393,11 +402,21 @@ describe("approvals that run nothing, and drift", () => {
     const step = opened.step;
     if (step === null) throw new Error("no step proposed");
     // What a console that died mid-step leaves behind.
-    await server.store.db.step.update({ where: { id: step.id }, data: { status: "RUNNING", startedAt: new Date() } });
+    await server.store.db.step.update({
+      where: { id: step.id },
+      data: { status: "RUNNING", startedAt: new Date() },
+    });
     expect(await markInterruptedSteps(server.store.db)).toBe(1);
     const detail = await operator.incidents.get({ incidentId: opened.incident.id });
-    expect(detail.steps.find((candidate) => candidate.id === step.id)).toMatchObject({ status: "INTERRUPTED", error: expect.stringMatching(/outcome is unknown/) as unknown });
-    await operator.incidents.close({ incidentId: opened.incident.id, outcome: "ABORTED", summary: "console restarted" });
+    expect(detail.steps.find((candidate) => candidate.id === step.id)).toMatchObject({
+      status: "INTERRUPTED",
+      error: expect.stringMatching(/outcome is unknown/) as unknown,
+    });
+    await operator.incidents.close({
+      incidentId: opened.incident.id,
+      outcome: "ABORTED",
+      summary: "console restarted",
+    });
     await lab.breakInstance(pg, "healthy");
   });
 
@@ -408,13 +427,20 @@ describe("approvals that run nothing, and drift", () => {
     const { lab: pg, id } = instance("pg18");
     await lab.breakInstance(pg, "healthy");
     const opened = await operator.incidents.open({ instanceId: id });
-    await operator.incidents.close({ incidentId: opened.incident.id, outcome: "FALSE_ALARM", summary: "credential check" });
+    await operator.incidents.close({
+      incidentId: opened.incident.id,
+      outcome: "FALSE_ALARM",
+      summary: "credential check",
+    });
     for (const format of ["md", "json"] as const) {
-      expect((await operator.incidents.export({ incidentId: opened.incident.id, format })).body).not.toContain(secretMarker);
+      expect(
+        (await operator.incidents.export({ incidentId: opened.incident.id, format })).body,
+      ).not.toContain(secretMarker);
     }
     const sealed = await server.store.db.credential.findMany({ select: { sealed: true } });
     expect(sealed.length).toBeGreaterThan(0);
-    for (const row of sealed) expect(Buffer.from(row.sealed).toString("latin1")).not.toContain(secretMarker);
+    for (const row of sealed)
+      expect(Buffer.from(row.sealed).toString("latin1")).not.toContain(secretMarker);
   });
 
   it("keeps one active incident per instance", async () => {
@@ -455,12 +481,19 @@ describe("stored diagnoses", () => {
     expect(stored.takenBy?.email).toMatch(/^night-operator/);
     expect(stored.snapshot).toEqual(diagnosis.snapshot);
 
-    const withRaw = await viewer.instances.snapshot({ snapshotId: diagnosis.snapshotId, includeRaw: true });
+    const withRaw = await viewer.instances.snapshot({
+      snapshotId: diagnosis.snapshotId,
+      includeRaw: true,
+    });
     expect(withRaw.raw?.stdout).toContain("@@pgrescue:");
     expect(withRaw.raw?.exitCode).toBe(0);
 
     const anonymous = (await server.callerAs(null)).caller;
-    await expect(anonymous.instances.snapshot({ snapshotId: diagnosis.snapshotId })).rejects.toThrow(/sign in first/);
-    await expect(viewer.instances.snapshot({ snapshotId: "no-such-snapshot" })).rejects.toThrow(/does not exist/);
+    await expect(
+      anonymous.instances.snapshot({ snapshotId: diagnosis.snapshotId }),
+    ).rejects.toThrow(/sign in first/);
+    await expect(viewer.instances.snapshot({ snapshotId: "no-such-snapshot" })).rejects.toThrow(
+      /does not exist/,
+    );
   });
 });

@@ -274,7 +274,10 @@ describe("the session cookie", () => {
 describe("user management", () => {
   it("keeps an active admin: the last one cannot be demoted or disabled, nobody disables themselves", async () => {
     const db = server.store.db;
-    const admins = await db.user.findMany({ where: { role: "ADMIN", disabledAt: null }, select: { id: true } });
+    const admins = await db.user.findMany({
+      where: { role: "ADMIN", disabledAt: null },
+      select: { id: true },
+    });
     const { caller, actor } = await server.callerAs("ADMIN");
     if (actor === null) throw new Error("no actor");
     await expect(caller.users.setDisabled({ userId: actor.id, disabled: true })).rejects.toThrow(
@@ -286,9 +289,9 @@ describe("user management", () => {
       /without an active admin/,
     );
     expect(await db.user.count({ where: { role: "ADMIN", disabledAt: null } })).toBe(1);
-    expect(
-      await db.auditEvent.count({ where: { action: "user.role", actorId: actor.id } }),
-    ).toBe(admins.length);
+    expect(await db.auditEvent.count({ where: { action: "user.role", actorId: actor.id } })).toBe(
+      admins.length,
+    );
   });
 
   it("a password reset by an admin ends the user's sessions; a change needs the current password", async () => {

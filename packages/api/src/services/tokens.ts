@@ -110,7 +110,11 @@ export async function listApiTokens(db: Db, actor: TActor, input: { all: boolean
 export async function revokeApiToken(db: Db, actor: TActor, tokenId: string): Promise<void> {
   const result = await db.apiToken.updateMany({
     // a non-admin can only revoke their own; somebody else's looks the same as one that does not exist
-    where: { id: tokenId, revokedAt: null, ...(hasRole(actor, "ADMIN") ? {} : { userId: actor.id }) },
+    where: {
+      id: tokenId,
+      revokedAt: null,
+      ...(hasRole(actor, "ADMIN") ? {} : { userId: actor.id }),
+    },
     data: { revokedAt: new Date() },
   });
   if (result.count === 0)
