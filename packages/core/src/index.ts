@@ -22,4 +22,6 @@ export * from "./actions/action-output.ts";
 export * from "./ladder/ladder-schema.ts";
 export * from "./ladder/evidence.ts";
 export * from "./ladder/plan-ladder.ts";
+export * from "./ladder/choose-rung.ts";
+export * from "./ladder/approval-digest.ts";
 export * from "./diagnosis/diff-snapshots.ts";

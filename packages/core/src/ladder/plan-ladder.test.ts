@@ -11,12 +11,9 @@ import type { TSnapshot } from "../diagnosis/snapshot-schema.ts";
 import { ShellValueError } from "../shell/quote.ts";
 import { captureEvidence } from "./evidence.ts";
 import { ZEvidence, ZLadderPlan, type TLadderPlan, type TLadderStep } from "./ladder-schema.ts";
-import {
-  buildPlanDigestInput,
-  chooseRung,
-  planLadder,
-  type TLadderOptions,
-} from "./plan-ladder.ts";
+import { buildPlanDigestInput } from "./approval-digest.ts";
+import { chooseRung } from "./choose-rung.ts";
+import { planLadder, type TLadderOptions } from "./plan-ladder.ts";
 
 function snapshotOf(fixture: TProbeFixture): TSnapshot {
   return diagnose(fixture.text, { pgdata: fixture.meta.pgdata });
