@@ -1006,7 +1006,7 @@ const SPECS: readonly TFieldSpec[] = [
     says: /give a reason/,
     verifyKept: async (hostile, result) => {
       const text = String(hostile.value).trim();
-      if (readString(result, "skipReason") !== text) return "the reason was not kept verbatim";
+      if (readString(result, "choiceReason") !== text) return "the reason was not kept verbatim";
       return checkRendered(known.incidentId, text);
     },
   },
@@ -1608,7 +1608,7 @@ describe("hostile-but-accepted values on the host", () => {
         reason: "the hostile-input suite runs a step with a word-splitting bin dir",
       });
       // Every occurrence of the bin dir in the script opens a single-quoted word.
-      const occurrences = step.commands.split(pgBin).slice(0, -1);
+      const occurrences = step.script.split(pgBin).slice(0, -1);
       expect(occurrences.length).toBeGreaterThan(0);
       expect(occurrences.every((before) => before.endsWith("'"))).toBe(true);
       await callers.approver.steps.approve({ stepId: step.id });

@@ -78,17 +78,14 @@ function output(
 type TStep = Awaited<ReturnType<TServerClient["steps"]["approve"]["mutate"]>>;
 
 function describeStep(step: TStep): string {
-  const commands = Array.isArray(step.displayCommands)
-    ? step.displayCommands.filter((line): line is string => typeof line === "string")
-    : [];
   return [
     `Step ${step.id} — #${String(step.seq)} rung ${String(step.rung)}: ${step.title} [${step.status}]`,
-    `  why: ${step.rationale}`,
-    ...(step.destroys === "" ? [] : [`  destroys: ${step.destroys.split("\n").join("; ")}`]),
-    `  expected: ${step.expected}`,
-    ...(step.futility === null ? [] : [`  warning: ${step.futility}`]),
+    `  why: ${step.why}`,
+    ...(step.destroys.length === 0 ? [] : [`  destroys: ${step.destroys.join("; ")}`]),
+    `  expected: ${step.expectedOutcome}`,
+    ...(step.blockedReason === null ? [] : [`  warning: ${step.blockedReason}`]),
     "  commands:",
-    ...commands.map((line) => `    ${line}`),
+    ...step.displayCommands.map((line) => `    ${line}`),
     step.confirmationRequired === null
       ? `  approve: pgrescue steps approve ${step.id}`
       : `  approve: pgrescue steps approve ${step.id} --confirm ${step.confirmationRequired}`,

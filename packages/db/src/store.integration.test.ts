@@ -99,16 +99,18 @@ async function writeEveryModel(db: Db) {
       rung: 3,
       action: "kill",
       title: "Kill members",
-      commands: "kill -9 42",
+      script: "kill -9 42",
       commandHash: "c",
-      rationale: "r",
-      destroys: "d",
-      expected: "e",
-      futility: null,
+      why: "r",
+      destroys: ["d", "the live evidence"],
+      expectedOutcome: "e",
+      blockedReason: "it may survive",
       status: "RUNNING",
       plannedFromId: snapshot.id,
-      snapshotHash: "h",
+      materialHash: "h",
       requestedById: user.id,
+      choiceReason: "no time for gentler rungs",
+      skipReason: "decided against it",
       approvedById: user.id,
       approvedAt: new Date(),
       approvalExpiresAt: new Date(),
@@ -223,6 +225,16 @@ async function expectEveryModelReadBack(
   expect(step.incident.snapshots).toHaveLength(1);
   expect(step.status).toBe("RUNNING");
   expect(step.displayCommands).toEqual(["kill -KILL 42"]);
+  expect(step.destroys).toEqual(["d", "the live evidence"]);
+  expect(step).toMatchObject({
+    script: "kill -9 42",
+    why: "r",
+    expectedOutcome: "e",
+    blockedReason: "it may survive",
+    materialHash: "h",
+    choiceReason: "no time for gentler rungs",
+    skipReason: "decided against it",
+  });
   expect(step.plan).toEqual({ rung: 3, targets: [{ pid: 42, startTicks: 1234 }] });
   expect(step.result).toEqual({ actions: [{ kind: "kill", pid: 42 }] });
   expect(step.confirmationRequired).toBe("main");

@@ -69,3 +69,11 @@ export {
   type TDiagnosisTimings,
   type TDiagnosisOptions,
 } from "./diagnose.ts";
+export {
+  runActionOverSsh,
+  toRunnableAction,
+  ACTION_TIMEOUT_MARGIN_SEC,
+  type TActionRun,
+  type TActionRunOptions,
+  type TRunnableAction,
+} from "./run-action.ts";

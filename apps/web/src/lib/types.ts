@@ -49,10 +49,3 @@ export const OUTCOMES: { value: TIncidentOutcome; label: string }[] = [
 export function outcomeLabel(outcome: TIncidentOutcome | null): string {
   return OUTCOMES.find((candidate) => candidate.value === outcome)?.label ?? "—";
 }
-
-/** Stored JSON that should be a list of strings (display commands, verdict evidence). */
-export function asStringArray(value: unknown): string[] {
-  return Array.isArray(value)
-    ? value.filter((item): item is string => typeof item === "string")
-    : [];
-}

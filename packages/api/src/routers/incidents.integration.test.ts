@@ -133,7 +133,10 @@ async function expectCompleteHistory(incidentId: string): Promise<void> {
   const ran = detail.steps.filter((step) => step.startedAt !== null);
   expect(ran.length).toBeGreaterThan(0);
   for (const step of ran) {
-    expect(step.commands).not.toBe("");
+    expect(step.script).not.toBe("");
+    // The stored plan, report and evidence come back in core's types.
+    expect(step.plan?.script).toBe(step.script);
+    expect(step.result?.exitCode).toBe(step.exitCode);
     expect(step.approvedBy?.email).toMatch(/^night-approver/);
     expect(step.requestedBy).not.toBeNull();
     expect(step.output.length).toBeGreaterThan(0);
@@ -157,10 +160,7 @@ async function expectCompleteHistory(incidentId: string): Promise<void> {
     expect(actions).toContain(action);
   const markdown = await operator.incidents.export({ incidentId, format: "md" });
   for (const step of ran) {
-    const firstCommand =
-      Array.isArray(step.displayCommands) && typeof step.displayCommands[0] === "string"
-        ? step.displayCommands[0]
-        : "";
+    const firstCommand = step.displayCommands[0] ?? "";
     expect(firstCommand).not.toBe("");
     expect(markdown.body).toContain(firstCommand);
   }
@@ -282,7 +282,8 @@ describe("approvals that run nothing, and drift", () => {
   it("refuses a wrong typed confirmation, the requester approving under four-eyes, and an expired approval", async () => {
     const { incidentId, rung3, before } = await openOnZombies();
     expect(rung3.confirmationRequired).toBe("pg15");
-    expect(rung3.skipReason).toMatch(/no time for gentler rungs/);
+    expect(rung3.choiceReason).toMatch(/no time for gentler rungs/);
+    expect(rung3.skipReason).toBeNull();
 
     await expect(approver.steps.approve({ stepId: rung3.id, confirm: "pg18" })).rejects.toThrow(
       /confirmation does not match.*pg15/,
@@ -325,6 +326,19 @@ describe("approvals that run nothing, and drift", () => {
       (event) => event.action === "step.approval-refused",
     );
     expect(audit.length).toBeGreaterThanOrEqual(3);
+    // Why a rung was chosen and why it was skipped are two fields: skipping keeps the first.
+    const chosen = await operator.steps.propose({
+      incidentId,
+      rung: 3,
+      reason: "chosen for the skip test",
+    });
+    expect(
+      await operator.steps.skip({ stepId: chosen.id, reason: "decided against it" }),
+    ).toMatchObject({
+      status: "SKIPPED",
+      choiceReason: "chosen for the skip test",
+      skipReason: "decided against it",
+    });
     await operator.incidents.close({ incidentId, outcome: "ABORTED", summary: "refusal test" });
   });
 
@@ -332,8 +346,7 @@ describe("approvals that run nothing, and drift", () => {
     const { incidentId, rung3 } = await openOnZombies();
     await approver.steps.approve({ stepId: rung3.id, confirm: "pg15" });
     // Drift: one of the planned targets (the checkpointer) dies after the approval.
-    const plan = rung3.plan as { targets: { processes: { pid: number; role: string }[] } };
-    const victim = plan.targets.processes.find((target) => target.role === "checkpointer");
+    const victim = rung3.plan?.targets.processes.find((target) => target.role === "checkpointer");
     if (victim === undefined) throw new Error("no checkpointer in the plan");
     await lab.exec(`kill -KILL ${String(victim.pid)}`);
     await new Promise((resolve) => setTimeout(resolve, 300));

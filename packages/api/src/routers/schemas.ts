@@ -1,9 +1,11 @@
-// Output shapes of the routers: hosts, incidents and steps.
+// Output shapes of the routers: hosts, incidents and steps. A step's planned fields, its plan, report and evidence
+// are core's own schemas, so a change to the ladder in core is a compile error where the UI reads it.
+import { ZActionOutput, ZEvidence, ZLadderStep, ZVerdict } from "@pgrescue/core";
 import type { Prisma } from "@pgrescue/db";
 import { z } from "zod";
 
 const ZPerson = z.object({ id: z.string(), email: z.string() }).nullable();
-/** Stored JSON (plans, results, evidence), passed through as the store holds it. */
+/** Free-form stored JSON (audit details), passed through as the store holds it. */
 export const ZJson = z.custom<Prisma.JsonValue>((value) => value !== undefined);
 
 export const ZStepStatus = z.enum([
@@ -22,29 +24,36 @@ export const ZStepSchema = z.object({
   id: z.string(),
   incidentId: z.string(),
   seq: z.number().int(),
-  rung: z.number().int(),
+  rung: ZLadderStep.shape.rung,
   action: z.string(),
-  title: z.string(),
-  commands: z.string(),
-  displayCommands: ZJson,
+  title: ZLadderStep.shape.title,
+  /** The exact script that runs; never null for a stored step. */
+  script: z.string(),
+  displayCommands: ZLadderStep.shape.displayCommands,
   commandHash: z.string(),
-  rationale: z.string(),
-  destroys: z.string(),
-  expected: z.string(),
-  futility: z.string().nullable(),
+  why: ZLadderStep.shape.why,
+  destroys: ZLadderStep.shape.destroys,
+  expectedOutcome: ZLadderStep.shape.expectedOutcome,
+  /** Set when the evidence says this step will not work. */
+  blockedReason: ZLadderStep.shape.blockedReason,
   status: ZStepStatus,
   plannedFromId: z.string(),
-  snapshotHash: z.string(),
+  materialHash: z.string(),
   confirmationRequired: z.string().nullable(),
   requestedBy: ZPerson,
+  /** The operator's reason for choosing another rung than recommended (or when none was). */
+  choiceReason: z.string().nullable(),
   approvedBy: ZPerson,
   approvedAt: z.date().nullable(),
   approvalExpiresAt: z.date().nullable(),
   confirmation: z.string().nullable(),
+  /** Why the step was skipped (the operator's reason, or the incident was closed). */
   skipReason: z.string().nullable(),
-  evidence: ZJson.nullable(),
-  plan: ZJson.nullable(),
-  result: ZJson.nullable(),
+  evidence: ZEvidence.nullable(),
+  /** The step as core planned it. */
+  plan: ZLadderStep.nullable(),
+  /** The script's parsed report, once it ran. */
+  result: ZActionOutput.nullable(),
   startedAt: z.date().nullable(),
   finishedAt: z.date().nullable(),
   exitCode: z.number().int().nullable(),
@@ -98,7 +107,7 @@ export const ZIncidentDetailSchema = ZIncidentSummarySchema.extend({
       id: z.string(),
       takenAt: z.date(),
       verdict: z.string(),
-      evidence: ZJson,
+      evidence: ZVerdict.shape.evidence,
       recommendedRung: z.number().int().nullable(),
       materialHash: z.string(),
       durationMs: z.number().int(),

@@ -1,6 +1,7 @@
 // steps.*: propose a rung, approve it (bound to its exact commands and diagnosis), run it, skip it.
 import { z } from "zod";
-import { approveStep, proposeStep, runStep, skipStep } from "../services/steps.ts";
+import { runStep } from "../services/step-run.ts";
+import { approveStep, proposeStep, skipStep } from "../services/steps.ts";
 import { approverProcedure, createTRPCRouter, operatorProcedure } from "../trpc.ts";
 import { createFreeText, createOptionalText, ZId } from "../services/inputs.ts";
 import { ZRunOutcomeSchema, ZStepSchema } from "./schemas.ts";

@@ -71,10 +71,9 @@ export function formatIncidentMarkdown(incident: TIncidentDetail): string {
     );
   }
   const first = incident.snapshots[0];
-  if (first !== undefined && Array.isArray(first.evidence)) {
+  if (first !== undefined) {
     lines.push("", "Evidence at opening:", "");
-    for (const item of first.evidence)
-      lines.push(`- ${cell(typeof item === "string" ? item : JSON.stringify(item))}`);
+    for (const item of first.evidence) lines.push(`- ${cell(item)}`);
   }
 
   lines.push("", "## Steps");
@@ -85,15 +84,16 @@ export function formatIncidentMarkdown(incident: TIncidentDetail): string {
       "",
     );
     lines.push(`- Requested by ${step.requestedBy?.email ?? "—"} at ${iso(step.createdAt)}`);
-    if (step.skipReason !== null)
-      lines.push("- Operator's reason:", "", fence(step.skipReason), "");
+    if (step.choiceReason !== null)
+      lines.push("- Operator's reason:", "", fence(step.choiceReason), "");
+    if (step.skipReason !== null) lines.push("- Skipped because:", "", fence(step.skipReason), "");
     if (step.approvedBy !== null) {
       lines.push(
         `- Approved by ${step.approvedBy.email} at ${iso(step.approvedAt)} (valid until ${iso(step.approvalExpiresAt)})${step.confirmation === null ? "" : `, confirmed by typing "${step.confirmation}"`}`,
       );
     }
     lines.push(
-      `- Planned from diagnosis ${step.plannedFromId} (material hash ${step.snapshotHash.slice(0, 12)}…), command hash ${step.commandHash.slice(0, 12)}…`,
+      `- Planned from diagnosis ${step.plannedFromId} (material hash ${step.materialHash.slice(0, 12)}…), command hash ${step.commandHash.slice(0, 12)}…`,
     );
     if (step.startedAt !== null)
       lines.push(
@@ -101,11 +101,11 @@ export function formatIncidentMarkdown(incident: TIncidentDetail): string {
       );
     if (step.error !== null)
       lines.push(`- ${step.status === "REFUSED" ? "Refused" : "Problem"}: ${cell(step.error)}`);
-    lines.push("", `Why: ${step.rationale}`);
-    if (step.destroys !== "") lines.push("", `Destroys: ${step.destroys.split("\n").join("; ")}`);
-    if (step.futility !== null) lines.push("", `Warning: ${step.futility}`);
-    const commands = Array.isArray(step.displayCommands) ? step.displayCommands.map(String) : [];
-    if (commands.length > 0) lines.push("", "Commands:", "", fence(commands.join("\n"), "sh"));
+    lines.push("", `Why: ${step.why}`);
+    if (step.destroys.length > 0) lines.push("", `Destroys: ${step.destroys.join("; ")}`);
+    if (step.blockedReason !== null) lines.push("", `Warning: ${step.blockedReason}`);
+    if (step.displayCommands.length > 0)
+      lines.push("", "Commands:", "", fence(step.displayCommands.join("\n"), "sh"));
     if (step.output.length > 0) {
       lines.push(
         "",
@@ -156,6 +156,6 @@ export async function exportIncident(
   return {
     filename: `incident-${incident.id}.json`,
     contentType: "application/json",
-    body: `${JSON.stringify({ exportVersion: 1, exportedAt: new Date().toISOString(), incident, snapshots }, null, 2)}\n`,
+    body: `${JSON.stringify({ exportVersion: 2, exportedAt: new Date().toISOString(), incident, snapshots }, null, 2)}\n`,
   };
 }

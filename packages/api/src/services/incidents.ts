@@ -1,5 +1,5 @@
 // Incidents: opened from a diagnosis (one active per instance, enforced by the store), closed with an outcome, listed and shown.
-import { describeRung } from "@pgrescue/core";
+import { describeRung, ZVerdict } from "@pgrescue/core";
 import { Prisma, type Db, type IncidentOutcome, type IncidentStatus } from "@pgrescue/db";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
@@ -8,7 +8,8 @@ import { findInstance } from "./instances.ts";
 import type { TRuntime } from "./runtime.ts";
 import { notFound, ServiceError } from "./service-error.ts";
 import { escapeLikePattern } from "./like-pattern.ts";
-import { loadOpenIncident, proposeNext, stepSelect, type TStepRow } from "./steps.ts";
+import { readStepRecord, readStoredJson, stepSelect, type TStepRecord } from "./step-record.ts";
+import { loadOpenIncident, proposeNext } from "./steps.ts";
 
 export const incidentSummarySelect = {
   id: true,
@@ -46,7 +47,7 @@ export async function openIncident(
   runtime: TRuntime,
   actor: TActor,
   input: TOpenInput,
-): Promise<{ incident: TIncidentSummary; step: TStepRow | null; verdict: string }> {
+): Promise<{ incident: TIncidentSummary; step: TStepRecord | null; verdict: string }> {
   const instance = await findInstance(db, "instanceId" in input ? { id: input.instanceId } : input);
   const active = await db.incident.findUnique({
     where: { activeInstanceId: instance.id },
@@ -128,10 +129,10 @@ export async function rediagnoseIncident(
   const diagnosis = await diagnoseInstance(db, runtime, actor, instance, incidentId);
   const open = await db.step.findFirst({
     where: { incidentId, status: { in: ["PROPOSED", "APPROVED"] } },
-    select: { snapshotHash: true },
+    select: { materialHash: true },
   });
   const step =
-    open !== null && open.snapshotHash === diagnosis.materialHash
+    open !== null && open.materialHash === diagnosis.materialHash
       ? null
       : await proposeNext(db, runtime, actor, incidentId, instance, diagnosis);
   return {
@@ -283,6 +284,12 @@ export async function getIncident(db: Db, incidentId: string) {
   const latest = incident.snapshots[incident.snapshots.length - 1];
   return {
     ...incident,
+    steps: incident.steps.map(readStepRecord),
+    // A diagnosis's evidence is its verdict's list of findings.
+    snapshots: incident.snapshots.map((snapshot) => ({
+      ...snapshot,
+      evidence: readStoredJson(ZVerdict.shape.evidence, snapshot.evidence) ?? [],
+    })),
     auditEvents: incident.auditEvents.map((event) => ({ ...event, id: event.id.toString() })),
     current: {
       verdict: latest?.verdict ?? null,

@@ -1,11 +1,8 @@
 // Steps of an incident: planned from a stored diagnosis, approved against the exact script and that diagnosis,
-// run with output stored as it arrives, followed by a fresh diagnosis and the next proposal.
+// skipped, and the next proposal after a fresh diagnosis. Running a step: step-run.ts.
 import {
-  ACTION_EXIT,
   buildPlanDigestInput,
   chooseRung,
-  isNothingChangedExit,
-  parseActionOutput,
   planLadder,
   ZSnapshot,
   type TLadderPlan,
@@ -13,16 +10,16 @@ import {
   type TRung,
   type TSnapshot,
 } from "@pgrescue/core";
-import { Prisma, type Db, type StepStatus } from "@pgrescue/db";
-import { RemoteError } from "@pgrescue/remote";
+import type { Db, Prisma } from "@pgrescue/db";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
-import { diagnoseInstance, hashText, type TStoredDiagnosis } from "./diagnosis.ts";
-import { loadHostTarget, withHost } from "./hosts.ts";
+import { hashText, type TStoredDiagnosis } from "./diagnosis.ts";
 import { findInstance, type TInstanceRow } from "./instances.ts";
 import { readApprovalPolicy } from "./policy.ts";
 import type { TRuntime } from "./runtime.ts";
 import { notFound, ServiceError } from "./service-error.ts";
+import { publishStepStatus } from "./step-events.ts";
+import { loadStep, readStepRecord, stepSelect, toJson, type TStepRecord } from "./step-record.ts";
 
 const ACTION_NAMES: Record<TRung, string> = {
   0: "first-aid",
@@ -31,47 +28,6 @@ const ACTION_NAMES: Record<TRung, string> = {
   3: "kill-and-clean",
   4: "start",
 };
-
-export const stepSelect = {
-  id: true,
-  incidentId: true,
-  seq: true,
-  rung: true,
-  action: true,
-  title: true,
-  commands: true,
-  displayCommands: true,
-  commandHash: true,
-  rationale: true,
-  destroys: true,
-  expected: true,
-  futility: true,
-  status: true,
-  plannedFromId: true,
-  snapshotHash: true,
-  confirmationRequired: true,
-  requestedBy: { select: { id: true, email: true } },
-  approvedBy: { select: { id: true, email: true } },
-  approvedAt: true,
-  approvalExpiresAt: true,
-  confirmation: true,
-  skipReason: true,
-  evidence: true,
-  plan: true,
-  result: true,
-  startedAt: true,
-  finishedAt: true,
-  exitCode: true,
-  error: true,
-  resultSnapshotId: true,
-  createdAt: true,
-} satisfies Prisma.StepSelect;
-
-export type TStepRow = Prisma.StepGetPayload<{ select: typeof stepSelect }>;
-
-function toJson(value: unknown): Prisma.InputJsonValue {
-  return JSON.parse(JSON.stringify(value)) as Prisma.InputJsonValue;
-}
 
 /** The ladder for a stored snapshot of an instance, with the console's pg_ctl timeouts. */
 export function planForInstance(
@@ -125,12 +81,6 @@ export async function loadOpenIncident(db: Db, incidentId: string) {
   return incident;
 }
 
-async function loadStep(db: Db, stepId: string): Promise<TStepRow> {
-  const step = await db.step.findUnique({ where: { id: stepId }, select: stepSelect });
-  if (step === null) throw notFound("step", stepId);
-  return step;
-}
-
 /** Void every step of the incident that waits for approval or a run: a new proposal or diagnosis supersedes them. */
 async function supersedeOpenSteps(
   db: Db | Prisma.TransactionClient,
@@ -154,7 +104,7 @@ export async function proposeStep(
   runtime: TRuntime,
   actor: TActor,
   input: TProposeInput,
-): Promise<TStepRow> {
+): Promise<TStepRecord> {
   const incident = await loadOpenIncident(db, input.incidentId);
   const instance = await findInstance(db, { id: incident.instanceId });
   const latest = await latestIncidentSnapshot(db, incident.id);
@@ -189,8 +139,7 @@ export async function proposeStep(
     step: choice.step,
     snapshotId: latest.id,
     materialHash: latest.materialHash,
-    reason: choice.reasonRequired ? reason : undefined,
-    warning: choice.warning,
+    choiceReason: choice.reasonRequired ? reason : undefined,
   });
 }
 
@@ -204,13 +153,14 @@ async function createStep(
     step: TLadderStep;
     snapshotId: string;
     materialHash: string;
-    reason: string | undefined;
-    warning: string | null;
+    /** The operator's reason for choosing another rung than recommended (or when none was). */
+    choiceReason: string | undefined;
   },
-): Promise<TStepRow> {
+): Promise<TStepRecord> {
   const { step, plan } = spec;
   if (step.script === null)
     throw new ServiceError("PRECONDITION_FAILED", `rung ${String(step.rung)} has no script`);
+  const script = step.script;
   const created = await db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM "Incident" WHERE id = ${spec.incidentId} FOR UPDATE`;
     await supersedeOpenSteps(tx, spec.incidentId, "superseded by a newer proposal");
@@ -226,19 +176,20 @@ async function createStep(
         rung: step.rung,
         action: ACTION_NAMES[step.rung],
         title: step.title,
-        commands: step.script ?? "",
+        script,
         displayCommands: step.displayCommands,
         plan: toJson(step),
         commandHash: hashText(buildPlanDigestInput(plan, step.rung)),
-        rationale: step.why,
-        destroys: step.destroys.join("\n"),
-        expected: step.expectedOutcome,
-        futility: spec.warning,
+        why: step.why,
+        destroys: step.destroys,
+        expectedOutcome: step.expectedOutcome,
+        // A step that can run has a blockedReason exactly when the evidence says it will not work.
+        blockedReason: step.blockedReason,
         plannedFromId: spec.snapshotId,
-        snapshotHash: spec.materialHash,
+        materialHash: spec.materialHash,
         confirmationRequired: step.requiresTypedConfirmation ? spec.instance.name : null,
         requestedById: actor.id,
-        skipReason: spec.reason ?? null,
+        choiceReason: spec.choiceReason ?? null,
       },
       select: stepSelect,
     });
@@ -251,17 +202,17 @@ async function createStep(
     details: {
       rung: created.rung,
       commandHash: created.commandHash,
-      reason: spec.reason ?? null,
+      reason: spec.choiceReason ?? null,
       snapshotId: spec.snapshotId,
     },
   });
-  return created;
+  return readStepRecord(created);
 }
 
 /** Refuses (and voids the step) when a newer diagnosis of the incident differs materially from the one the step was planned from. */
-async function requireCurrentPlan(db: Db, step: TStepRow): Promise<void> {
+export async function requireCurrentPlan(db: Db, step: TStepRecord): Promise<void> {
   const latest = await latestIncidentSnapshot(db, step.incidentId);
-  if (latest.id !== step.plannedFromId && latest.materialHash !== step.snapshotHash) {
+  if (latest.id !== step.plannedFromId && latest.materialHash !== step.materialHash) {
     await db.step.updateMany({
       where: { id: step.id, status: { in: ["PROPOSED", "APPROVED"] } },
       data: { status: "EXPIRED", error: "a newer diagnosis differs materially" },
@@ -276,7 +227,7 @@ async function requireCurrentPlan(db: Db, step: TStepRow): Promise<void> {
 async function refuseApproval(
   db: Db,
   actor: TActor,
-  step: TStepRow,
+  step: TStepRecord,
   reason: string,
   code: "FORBIDDEN" | "BAD_REQUEST" | "CONFLICT" | "PRECONDITION_FAILED",
 ): Promise<never> {
@@ -297,7 +248,7 @@ export async function approveStep(
   runtime: TRuntime,
   actor: TActor,
   input: TApproveInput,
-): Promise<TStepRow> {
+): Promise<TStepRecord> {
   const step = await loadStep(db, input.stepId);
   await loadOpenIncident(db, step.incidentId);
   if (step.status !== "PROPOSED") {
@@ -360,16 +311,11 @@ export async function approveStep(
     details: {
       rung: step.rung,
       commandHash: step.commandHash,
-      snapshotHash: step.snapshotHash,
+      materialHash: step.materialHash,
       expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
     },
   });
-  runtime.bus.publish({
-    kind: "step",
-    incidentId: step.incidentId,
-    stepId: step.id,
-    status: "APPROVED",
-  });
+  publishStepStatus(runtime, step, "APPROVED");
   return loadStep(db, step.id);
 }
 
@@ -378,7 +324,7 @@ export async function skipStep(
   runtime: TRuntime,
   actor: TActor,
   input: { stepId: string; reason: string },
-): Promise<TStepRow> {
+): Promise<TStepRecord> {
   const step = await loadStep(db, input.stepId);
   const updated = await db.step.updateMany({
     where: { id: step.id, status: { in: ["PROPOSED", "APPROVED"] } },
@@ -396,27 +342,22 @@ export async function skipStep(
     incidentId: step.incidentId,
     details: { rung: step.rung, reason: input.reason },
   });
-  runtime.bus.publish({
-    kind: "step",
-    incidentId: step.incidentId,
-    stepId: step.id,
-    status: "SKIPPED",
-  });
+  publishStepStatus(runtime, step, "SKIPPED");
   return loadStep(db, step.id);
 }
 
 /** The approval is for exactly this text: re-plan from the stored diagnosis and compare script and digest. */
-async function verifyApprovedText(
+export async function verifyApprovedText(
   db: Db,
   runtime: TRuntime,
-  step: TStepRow,
+  step: TStepRecord,
   instance: TInstanceRow,
 ): Promise<TLadderStep> {
   const { snapshot } = await loadSnapshot(db, step.plannedFromId);
   const plan = planForInstance(snapshot, instance, runtime);
   const planned = plan.steps.find((candidate) => candidate.rung === step.rung);
   if (
-    planned?.script !== step.commands ||
+    planned?.script !== step.script ||
     hashText(buildPlanDigestInput(plan, planned.rung)) !== step.commandHash
   ) {
     throw new ServiceError(
@@ -427,181 +368,6 @@ async function verifyApprovedText(
   return planned;
 }
 
-export type TRunOutcome = {
-  step: TStepRow;
-  snapshotId: string | null;
-  verdict: string | null;
-  nextStep: TStepRow | null;
-};
-
-/**
- * Runs an approved step. The step is stored as RUNNING before its script is sent; output chunks are stored as
- * they arrive; then the exit code and parsed report, a fresh diagnosis, and the next proposed step.
- */
-export async function runStep(
-  db: Db,
-  runtime: TRuntime,
-  actor: TActor,
-  input: { stepId: string },
-): Promise<TRunOutcome> {
-  const step = await loadStep(db, input.stepId);
-  const incident = await loadOpenIncident(db, step.incidentId);
-  const instance = await findInstance(db, { id: incident.instanceId });
-  if (step.status !== "APPROVED") {
-    throw new ServiceError(
-      "PRECONDITION_FAILED",
-      `step ${String(step.seq)} is ${step.status.toLowerCase()}: only an approved step runs`,
-    );
-  }
-  if (step.approvalExpiresAt === null || step.approvalExpiresAt.getTime() <= Date.now()) {
-    await db.step.updateMany({
-      where: { id: step.id, status: "APPROVED" },
-      data: { status: "EXPIRED", error: "the approval expired before the step ran" },
-    });
-    runtime.bus.publish({
-      kind: "step",
-      incidentId: step.incidentId,
-      stepId: step.id,
-      status: "EXPIRED",
-    });
-    throw new ServiceError(
-      "PRECONDITION_FAILED",
-      `the approval of step ${String(step.seq)} expired at ${step.approvalExpiresAt?.toISOString() ?? "?"}: propose and approve it again`,
-    );
-  }
-  await requireCurrentPlan(db, step);
-  const planned = await verifyApprovedText(db, runtime, step, instance);
-  const { host, target } = await loadHostTarget(db, runtime, instance.hostId);
-
-  // RUNNING is stored before anything is sent, and only one step per incident may hold it.
-  const started = await db.$transaction(async (tx) => {
-    await tx.$queryRaw`SELECT id FROM "Incident" WHERE id = ${step.incidentId} FOR UPDATE`;
-    const running = await tx.step.count({
-      where: { incidentId: step.incidentId, status: "RUNNING" },
-    });
-    if (running > 0) return 0;
-    const result = await tx.step.updateMany({
-      where: { id: step.id, status: "APPROVED" },
-      data: {
-        status: "RUNNING",
-        startedAt: new Date(),
-        evidence:
-          planned.evidenceToCapture === null ? Prisma.DbNull : toJson(planned.evidenceToCapture),
-      },
-    });
-    return result.count;
-  });
-  if (started === 0)
-    throw new ServiceError(
-      "CONFLICT",
-      `step ${String(step.seq)} is already running or another step of this incident is`,
-    );
-  await recordAudit(db, actor, {
-    action: "step.run",
-    targetType: "Step",
-    targetId: step.id,
-    incidentId: step.incidentId,
-    details: { rung: step.rung, commandHash: step.commandHash },
-  });
-  runtime.bus.publish({
-    kind: "step",
-    incidentId: step.incidentId,
-    stepId: step.id,
-    status: "RUNNING",
-  });
-
-  const output = createOutputWriter(db, runtime, step);
-  let exitCode: number | null = null;
-  let stdout = "";
-  let failure: string | null = null;
-  try {
-    const result = await withHost(db, actor, host, () =>
-      runtime.pool.run(target, planned.invocation?.command ?? "/bin/sh -s", {
-        stdin: step.commands,
-        timeoutMs: ((planned.invocation?.timeoutSec ?? 120) + 15) * 1000,
-        onStdout: ({ text }) => {
-          output.write("STDOUT", text);
-        },
-        onStderr: ({ text }) => {
-          output.write("STDERR", text);
-        },
-      }),
-    );
-    exitCode = result.exitCode;
-    stdout = result.stdout;
-  } catch (error) {
-    failure =
-      error instanceof RemoteError
-        ? `${error.code}: ${error.message}`
-        : error instanceof Error
-          ? error.message
-          : String(error);
-    output.write("SYSTEM", `${failure}\n`);
-  }
-  await output.flushed();
-
-  const report = parseActionOutput(stdout);
-  const status: StepStatus =
-    failure !== null
-      ? "FAILED"
-      : exitCode === ACTION_EXIT.ok
-        ? "SUCCEEDED"
-        : isNothingChangedExit(exitCode)
-          ? "REFUSED"
-          : "FAILED";
-  const problems = [
-    ...report.refusals.map((r) => r.message ?? r.reason),
-    ...report.unable.map((r) => r.message ?? r.reason),
-    ...report.errors,
-  ];
-  await db.step.update({
-    where: { id: step.id },
-    data: {
-      status,
-      finishedAt: new Date(),
-      exitCode,
-      result: toJson(report),
-      error:
-        failure ??
-        (status === "SUCCEEDED" ? null : problems.join("\n") || `exit code ${String(exitCode)}`),
-    },
-    select: { id: true },
-  });
-  await recordAudit(db, actor, {
-    action: "step.finish",
-    targetType: "Step",
-    targetId: step.id,
-    incidentId: step.incidentId,
-    details: { rung: step.rung, status, exitCode },
-  });
-  runtime.bus.publish({ kind: "step", incidentId: step.incidentId, stepId: step.id, status });
-
-  // After every step: a fresh diagnosis, stored, and the next rung proposed.
-  let diagnosis: Awaited<ReturnType<typeof diagnoseInstance>> | null = null;
-  let nextStep: TStepRow | null = null;
-  try {
-    diagnosis = await diagnoseInstance(db, runtime, actor, instance, step.incidentId);
-    await db.step.update({
-      where: { id: step.id },
-      data: { resultSnapshotId: diagnosis.snapshotId },
-      select: { id: true },
-    });
-    nextStep = await proposeNext(db, runtime, actor, step.incidentId, instance, diagnosis);
-  } catch (error) {
-    output.write(
-      "SYSTEM",
-      `re-diagnosis failed: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    await output.flushed();
-  }
-  return {
-    step: await loadStep(db, step.id),
-    snapshotId: diagnosis?.snapshotId ?? null,
-    verdict: diagnosis?.snapshot.verdict.code ?? null,
-    nextStep,
-  };
-}
-
 /** Proposes the recommended rung of a fresh diagnosis (if any) and voids older open steps. */
 export async function proposeNext(
   db: Db,
@@ -610,7 +376,7 @@ export async function proposeNext(
   incidentId: string,
   instance: TInstanceRow,
   diagnosis: Pick<TStoredDiagnosis, "snapshotId" | "materialHash" | "snapshot">,
-): Promise<TStepRow | null> {
+): Promise<TStepRecord | null> {
   const plan = planForInstance(diagnosis.snapshot, instance, runtime);
   const recommended = plan.steps.find(
     (candidate) => candidate.recommended && candidate.applicable && candidate.script !== null,
@@ -626,34 +392,6 @@ export async function proposeNext(
     step: recommended,
     snapshotId: diagnosis.snapshotId,
     materialHash: diagnosis.materialHash,
-    reason: undefined,
-    warning: recommended.expectedToFail ? recommended.blockedReason : null,
+    choiceReason: undefined,
   });
-}
-
-/** Output chunks are written strictly in arrival order (one chain of inserts) and published live. */
-function createOutputWriter(db: Db, runtime: TRuntime, step: TStepRow) {
-  let seq = 0;
-  let chain: Promise<void> = Promise.resolve();
-  return {
-    write(stream: "STDOUT" | "STDERR" | "SYSTEM", data: string): void {
-      seq += 1;
-      const chunkSeq = seq;
-      chain = chain.then(async () => {
-        await db.stepOutput.create({
-          data: { stepId: step.id, seq: chunkSeq, stream, data },
-          select: { id: true },
-        });
-        runtime.bus.publish({
-          kind: "output",
-          incidentId: step.incidentId,
-          stepId: step.id,
-          seq: chunkSeq,
-          stream,
-          data,
-        });
-      });
-    },
-    flushed: () => chain,
-  };
 }

@@ -8,7 +8,7 @@ import { CopyBlock } from "~/components/ui/copy-block";
 import { ErrorAlert } from "~/components/ui/feedback";
 import { TextField } from "~/components/ui/field";
 import { readError } from "~/lib/errors";
-import { asStringArray, type TStepView } from "~/lib/types";
+import type { TStepView } from "~/lib/types";
 import { useTRPC } from "~/trpc/react";
 import { stepHeading } from "./step-details";
 
@@ -70,8 +70,8 @@ export function ApproveDialog({
   };
 
   const destructive = step.confirmationRequired !== null;
-  const commands = asStringArray(step.displayCommands);
-  const destroys = step.destroys.split("\n").filter((line) => line.trim() !== "");
+  const commands = step.displayCommands;
+  const destroys = step.destroys;
   return (
     <dialog
       ref={dialogRef}
@@ -100,7 +100,7 @@ export function ApproveDialog({
           </p>
           <CopyBlock
             label="the commands you approve"
-            text={commands.join("\n") || step.commands}
+            text={commands.join("\n") || step.script}
             maxHeightClass="max-h-40"
           />
         </div>
@@ -116,10 +116,10 @@ export function ApproveDialog({
             </ul>
           )}
         </div>
-        {step.futility === null ? null : (
+        {step.blockedReason === null ? null : (
           <p className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950 dark:border-amber-800 dark:bg-amber-950/60 dark:text-amber-100">
             <span className="font-semibold">Warning: </span>
-            {step.futility}
+            {step.blockedReason}
           </p>
         )}
         {step.confirmationRequired === null ? null : (

@@ -4,29 +4,28 @@
 import { memo } from "react";
 import { CopyBlock } from "~/components/ui/copy-block";
 import { Alert, Badge } from "~/components/ui/feedback";
-import { readPlan } from "~/lib/plan-view";
-import { asStringArray, RUNG_NAMES, type TStepView } from "~/lib/types";
+import { RUNG_NAMES, type TStepView } from "~/lib/types";
 
 export const StepDetails = memo(function StepDetails({ step }: { step: TStepView }) {
-  const commands = asStringArray(step.displayCommands);
-  const destroys = step.destroys.split("\n").filter((line) => line.trim() !== "");
-  const plan = readPlan(step.plan);
-  const scriptLines = step.commands.split("\n").length;
+  const commands = step.displayCommands;
+  const destroys = step.destroys;
+  const plan = step.plan;
+  const scriptLines = step.script.split("\n").length;
   return (
     <div className="space-y-3 text-sm">
-      {step.futility === null ? null : (
+      {step.blockedReason === null ? null : (
         <Alert tone="warn" title="The evidence says this step may not work" testId="step-futility">
-          {step.futility}
+          {step.blockedReason}
         </Alert>
       )}
-      {step.skipReason === null || step.status === "SKIPPED" ? null : (
+      {step.choiceReason === null ? null : (
         <Alert tone="info" title="Proposed instead of what the diagnosis recommended">
-          Reason given: {step.skipReason}
+          Reason given: {step.choiceReason}
         </Alert>
       )}
       <div>
         <h4 className="font-semibold">Why</h4>
-        <p className="mt-0.5">{step.rationale}</p>
+        <p className="mt-0.5">{step.why}</p>
       </div>
       <div>
         <h4 className="font-semibold">Commands that run on the host</h4>
@@ -36,7 +35,7 @@ export const StepDetails = memo(function StepDetails({ step }: { step: TStepView
         </p>
         <CopyBlock
           label={`commands of step ${String(step.seq)}`}
-          text={commands.length > 0 ? commands.join("\n") : step.commands}
+          text={commands.length > 0 ? commands.join("\n") : step.script}
           testId="step-commands"
         />
         <details className="mt-1">
@@ -45,7 +44,7 @@ export const StepDetails = memo(function StepDetails({ step }: { step: TStepView
           </summary>
           <CopyBlock
             label={`script of step ${String(step.seq)}`}
-            text={step.commands}
+            text={step.script}
             className="mt-1"
             maxHeightClass="max-h-96"
           />
@@ -65,7 +64,7 @@ export const StepDetails = memo(function StepDetails({ step }: { step: TStepView
       </div>
       <div>
         <h4 className="font-semibold">Expected outcome</h4>
-        <p className="mt-0.5">{step.expected}</p>
+        <p className="mt-0.5">{step.expectedOutcome}</p>
       </div>
       {plan === null ? null : (
         <>

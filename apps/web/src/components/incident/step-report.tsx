@@ -2,11 +2,10 @@
 // the start verification (pg_isready, select 1) of rung 4.
 import { memo } from "react";
 import { Badge } from "~/components/ui/feedback";
-import { readResult } from "~/lib/plan-view";
 import type { TStepView } from "~/lib/types";
 
 export const StepReport = memo(function StepReport({ step }: { step: TStepView }) {
-  const result = readResult(step.result);
+  const result = step.result;
   if (result === null) return null;
   const problems = [...result.refusals, ...result.unable].map(
     (problem) => problem.message ?? problem.reason,

@@ -9,7 +9,7 @@ import { Badge, ErrorAlert, LoadingBlock } from "~/components/ui/feedback";
 import { Timestamp } from "~/components/ui/time";
 import { readError } from "~/lib/errors";
 import { formatDuration } from "~/lib/time";
-import { asStringArray, describeRung, type TIncidentDetail } from "~/lib/types";
+import { describeRung, type TIncidentDetail } from "~/lib/types";
 import { verdictTone } from "~/lib/verdicts";
 import { useTRPC } from "~/trpc/react";
 import { OutputPane } from "./output-pane";
@@ -186,7 +186,7 @@ export const DiagnosisEntry = memo(function DiagnosisEntry({
   snapshot: TIncidentDetail["snapshots"][number];
 }) {
   const [open, setOpen] = useState(false);
-  const evidence = asStringArray(snapshot.evidence);
+  const evidence = snapshot.evidence;
   return (
     <div className="rounded-md border border-zinc-200 px-3 py-2 dark:border-zinc-700">
       <div className="flex flex-wrap items-center gap-2 text-sm">
