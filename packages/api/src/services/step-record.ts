@@ -56,14 +56,14 @@ export type TStepRow = Prisma.StepGetPayload<{ select: typeof stepSelect }>;
 type TStepJson = "rung" | "plan" | "result" | "evidence";
 
 /** A row of any select that includes the step's rung and JSON columns, with those in core's types. */
-export type TTyped<TRow extends Pick<TStepRow, TStepJson>> = Omit<TRow, TStepJson> & {
+export type TTypedStep<TRow extends Pick<TStepRow, TStepJson>> = Omit<TRow, TStepJson> & {
   rung: TRung;
   plan: TLadderStep | null;
   result: TActionOutput | null;
   evidence: TEvidence | null;
 };
 
-export type TStepRecord = TTyped<TStepRow>;
+export type TStepRecord = TTypedStep<TStepRow>;
 
 /**
  * Stored JSON in core's type. Every row this version writes matches; a value that does not (written by a version
@@ -76,7 +76,9 @@ export function readStoredJson<T>(schema: z.ZodType<T>, value: Prisma.JsonValue 
 }
 
 /** The step with its rung, planned step, report and evidence read back into core's types. */
-export function readStepRecord<TRow extends Pick<TStepRow, TStepJson>>(row: TRow): TTyped<TRow> {
+export function readStepRecord<TRow extends Pick<TStepRow, TStepJson>>(
+  row: TRow,
+): TTypedStep<TRow> {
   return {
     ...row,
     // Only the planner writes a rung (0–4); anything else is a broken row, not something to show.
