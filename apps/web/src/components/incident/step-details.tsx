@@ -14,7 +14,11 @@ export const StepDetails = memo(function StepDetails({ step }: { step: TStepView
   return (
     <div className="space-y-3 text-sm">
       {step.blockedReason === null ? null : (
-        <Alert tone="warn" title="The evidence says this step may not work" testId="step-blocked-reason">
+        <Alert
+          tone="warn"
+          title="The evidence says this step may not work"
+          testId="step-blocked-reason"
+        >
           {step.blockedReason}
         </Alert>
       )}
