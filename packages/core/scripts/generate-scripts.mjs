@@ -1,13 +1,13 @@
 // Turns the host scripts (packages/core/src/scripts/*.sh) into string constants in
-// src/scripts/host-scripts.generated.ts, so that core never reads a file at run time.
+// src/scripts/generated/host-scripts.ts, so that core never reads a file at run time.
 // Runs on install (root postinstall) and by hand: `pnpm --filter @pgrescue/core run generate`.
 // A unit test (src/scripts/host-scripts.test.ts) fails when the constants and the files differ.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../src/scripts");
-const out = path.join(dir, "host-scripts.generated.ts");
+const out = path.join(dir, "generated", "host-scripts.ts");
 
 /** lib.sh → LIB_SH, probe.sh → PROBE_SH. */
 function constantName(file) {
@@ -64,7 +64,10 @@ try {
 } catch {
   previous = null;
 }
-if (previous !== generated) writeFileSync(out, generated);
+if (previous !== generated) {
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, generated);
+}
 console.log(
   `${previous === generated ? "unchanged" : "wrote"} ${path.relative(process.cwd(), out)} (${files.join(", ")})`,
 );

@@ -1,5 +1,5 @@
 // State-changing action scripts: renders the prelude and the plan (pgr_verify, pgr_act) in front of src/scripts/action.sh.
-import { ACTION_SH, LIB_SH } from "../scripts/host-scripts.generated.ts";
+import { ACTION_SH, LIB_SH } from "../scripts/generated/host-scripts.ts";
 import { buildLibPrelude, renderPrelude } from "../scripts/prelude.ts";
 import {
   ShellValueError,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ShellValueError } from "../shell/quote.ts";
 import { scanShellForStateChanges } from "../shell/scan-read-only.ts";
-import { LIB_SH, PROBE_SH } from "../scripts/host-scripts.generated.ts";
+import { LIB_SH, PROBE_SH } from "../scripts/generated/host-scripts.ts";
 import {
   PROBE_MARKER,
   PROBE_SCRIPT_BODY,

@@ -1,5 +1,5 @@
 // The read-only diagnosis probe: renders the prelude of src/scripts/probe.sh from validated values.
-import { LIB_SH, PROBE_SH } from "../scripts/host-scripts.generated.ts";
+import { LIB_SH, PROBE_SH } from "../scripts/generated/host-scripts.ts";
 import {
   SCRIPT_MARKER,
   TOOL_HARD_TIMEOUT_SEC,

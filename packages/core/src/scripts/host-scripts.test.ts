@@ -3,7 +3,7 @@ import { buildActionScript, type TActionSpec } from "../actions/action-script.ts
 import { buildProbeScript } from "../probe/probe-script.ts";
 import { ShellValueError } from "../shell/quote.ts";
 import { scanShellForStateChanges } from "../shell/scan-read-only.ts";
-import { ACTION_SH, HOST_SCRIPT_FILES, LIB_SH, PROBE_SH } from "./host-scripts.generated.ts";
+import { ACTION_SH, HOST_SCRIPT_FILES, LIB_SH, PROBE_SH } from "./generated/host-scripts.ts";
 import { renderPrelude } from "./prelude.ts";
 
 // The files themselves, as vitest reads them (no node:fs in core, not even in its tests).
