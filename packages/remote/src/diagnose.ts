@@ -6,6 +6,7 @@ import {
   type TProbeParams,
   type TSnapshot,
 } from "@pgrescue/core";
+import { buildInterpreterCommand, type TScriptInterpreter } from "./interpreter.ts";
 import type { SshPool } from "./pool.ts";
 import type { PresentedHostKey, HostKeyStatus, SshTarget } from "./types.ts";
 
@@ -39,6 +40,8 @@ export type TDiagnosisRun = {
 export type TDiagnosisOptions = {
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The shell that reads the probe (an allow-list; tests use it to run the probe under each). Default /bin/sh. */
+  interpreter?: TScriptInterpreter;
 };
 
 /** Run the read-only probe for one instance and diagnose it. Connection and timeout problems throw typed RemoteErrors. */
@@ -50,9 +53,10 @@ export async function diagnoseOverSsh(
 ): Promise<TDiagnosisRun> {
   // Built (and validated) before anything is sent.
   const script = buildProbeScript(params);
+  const command = buildInterpreterCommand(options.interpreter);
   const startedAt = Date.now();
   const started = performance.now();
-  const result = await pool.run(target, PROBE_INVOCATION.command, {
+  const result = await pool.run(target, command, {
     stdin: script,
     timeoutMs: options.timeoutMs ?? DIAGNOSIS_TIMEOUT_MS,
     signal: options.signal,

@@ -63,6 +63,12 @@ export {
   type PartialOutput,
 } from "./errors.ts";
 export {
+  buildInterpreterCommand,
+  SCRIPT_INTERPRETERS,
+  DEFAULT_SCRIPT_INTERPRETER,
+  type TScriptInterpreter,
+} from "./interpreter.ts";
+export {
   diagnoseOverSsh,
   DIAGNOSIS_TIMEOUT_MS,
   type TDiagnosisRun,

@@ -1,8 +1,9 @@
 // Parser of action script output: refusals, actions, waits and verifications as stored data. Pure and total.
 import { z } from "zod";
+import { SCRIPT_MARKER } from "../scripts/prelude.ts";
 import { ACTION_EXIT, ACTION_STATUS_BY_EXIT, ACTION_VERSION } from "./action-protocol.ts";
 
-const MARKER = "@@pgrescue:";
+const MARKER = SCRIPT_MARKER;
 
 const ZFields = z.record(z.string(), z.string());
 export type TFields = z.infer<typeof ZFields>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ShellValueError } from "../shell/quote.ts";
 import { scanShellForStateChanges } from "../shell/scan-read-only.ts";
+import { ACTION_EXIT } from "./action-protocol.ts";
 import {
   ACTION_SCRIPT_BODY,
   buildActionScript,
@@ -171,7 +172,11 @@ describe("buildActionScript", () => {
   });
 
   it("is POSIX sh: none of bash's extensions, all in functions, stdin of the main call from /dev/null", () => {
-    const { script } = buildActionScript(spec());
+    // Comments may say anything; the code may not (shellcheck -s sh checks more: test/host-scripts.test.ts).
+    const script = buildActionScript(spec())
+      .script.split("\n")
+      .filter((l) => !l.trim().startsWith("#"))
+      .join("\n");
     for (const bashism of [
       "[[",
       "$'",
@@ -196,6 +201,39 @@ describe("buildActionScript", () => {
     );
     expect(topLevel).toEqual(["pgr_main </dev/null"]);
     expect(ACTION_SCRIPT_BODY).toContain("LC_ALL=C\n  LANG=C\n  export LC_ALL LANG");
+    expect(ACTION_SCRIPT_BODY).toMatch(/^pgr_main\(\) \{\n {2}pgr_init_env PGHOST /m);
+  });
+
+  it("renders the parameters of lib.sh and action.sh, the exit codes of ACTION_EXIT among them, before the plan", () => {
+    const { script } = buildActionScript(spec({ tools: ["ipcs", "ipcs"] }));
+    const prelude = script.slice(0, script.indexOf("pgr_verify() {"));
+    expect(prelude.split("\n").filter((l) => l.startsWith("PGR_"))).toEqual([
+      "PGR_ACTION_VERSION=1",
+      "PGR_RUNG=3",
+      "PGR_PGDATA='/srv/pg data/main'",
+      "PGR_PGDATA_REAL='/srv/pg data/main'",
+      "PGR_UID=101",
+      "PGR_AS_OWNER=0",
+      "PGR_TOOLS='ipcs'",
+      "PGR_M='@@pgrescue:'",
+      "PGR_TOOL_TIMEOUT=10",
+      "PGR_ISREADY_TIMEOUT=5",
+      "PGR_LOG_TAIL_LINES=20",
+      ...Object.entries(ACTION_EXIT).map(
+        ([name, code]) => `PGR_EXIT_${name.toUpperCase()}=${String(code)}`,
+      ),
+    ]);
+    // Every finish of action.sh goes through those variables: no exit code is written in the shell.
+    const finishes = [...ACTION_SCRIPT_BODY.matchAll(/pgr_finish ("\S+") (\w+)/g)].map((m) => [
+      m[1],
+      m[2],
+    ]);
+    expect(new Set(finishes.map(([, status]) => status))).toEqual(
+      new Set(Object.keys(ACTION_EXIT)),
+    );
+    for (const [code, status] of finishes) {
+      expect(code).toBe(`"$PGR_EXIT_${(status ?? "").toUpperCase()}"`);
+    }
   });
 
   it.each([

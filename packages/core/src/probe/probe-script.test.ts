@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ShellValueError } from "../shell/quote.ts";
 import { scanShellForStateChanges } from "../shell/scan-read-only.ts";
-import { PROBE_MARKER, PROBE_VERSION, buildProbeScript } from "./probe-script.ts";
+import { LIB_SH, PROBE_SH } from "../scripts/generated/host-scripts.ts";
+import {
+  PROBE_MARKER,
+  PROBE_SCRIPT_BODY,
+  PROBE_VERSION,
+  buildProbeScript,
+} from "./probe-script.ts";
 
 const PARAMS = [
   { pgdata: "/var/lib/postgresql/15/main" },
@@ -26,6 +32,8 @@ describe("buildProbeScript", () => {
     const body = (script: string): string =>
       script.slice(script.indexOf(`PGR_VERSION=${PROBE_VERSION}`));
     expect(body(a)).toBe(body(b));
+    expect(a.endsWith(`\n\n${PROBE_SCRIPT_BODY}`)).toBe(true);
+    expect(PROBE_SCRIPT_BODY).toBe(`${LIB_SH}${PROBE_SH}`);
   });
 
   it.each([
@@ -41,7 +49,11 @@ describe("buildProbeScript", () => {
   });
 
   it("is POSIX sh: none of bash's extensions", () => {
-    const script = buildProbeScript({ pgdata: "/x" });
+    // Comments may say anything; the code may not (shellcheck -s sh checks more: test/host-scripts.test.ts).
+    const script = buildProbeScript({ pgdata: "/x" })
+      .split("\n")
+      .filter((l) => !l.trim().startsWith("#"))
+      .join("\n");
     for (const bashism of [
       "[[",
       "$'",
@@ -66,18 +78,24 @@ describe("buildProbeScript", () => {
   it("forces the C locale and writes versioned markers", () => {
     const script = buildProbeScript({ pgdata: "/x" });
     expect(script).toContain("LC_ALL=C");
-    expect(script).toContain(`PGR_VERSION=${PROBE_VERSION}`);
-    expect(script).toContain("printf '%sbegin v=%s\\n'");
+    expect(script).toContain(`PGR_VERSION=${PROBE_VERSION}\n`);
+    expect(script).toContain("PGR_M='@@pgrescue:'\n");
+    expect(script).toContain('pgr_emit "begin v=$PGR_VERSION"');
     expect(PROBE_MARKER).toBe("@@pgrescue:");
   });
 
-  it("bounds every slow or large read", () => {
+  it("bounds every slow or large read, with limits from the prelude", () => {
     const script = buildProbeScript({ pgdata: "/x" });
-    expect(script).toContain("-t 3");
-    expect(script).toMatch(/timeout \d+ "\$@"/);
+    expect(script).toContain(
+      "PGR_TOOL_TIMEOUT=10\nPGR_ISREADY_TIMEOUT=3\nPGR_LOG_TAIL_BYTES=16384\nPGR_LOG_TAIL_LINES=50\nPGR_MAX_PROCS=4000\nPGR_MAX_SEMSETS=1024\n",
+    );
+    expect(script).toContain('-t "$PGR_ISREADY_TIMEOUT"');
+    expect(script).toContain('timeout "$PGR_TOOL_TIMEOUT" "$@"');
     expect(script).toContain("head -c 4096");
-    expect(script).toContain("tail -c 16384");
-    expect(script).toContain("tail -n 50");
+    expect(script).toContain('tail -c "$PGR_LOG_TAIL_BYTES"');
+    expect(script).toContain('tail -n "$PGR_LOG_TAIL_LINES"');
+    expect(script).toContain('head -n "$PGR_MAX_SEMSETS"');
+    expect(script).toContain('-v max="$PGR_MAX_PROCS"');
   });
 
   it("never prints pg_controldata's mock authentication nonce", () => {
