@@ -18,7 +18,8 @@ import { PROBE_FIXTURES } from "../__fixtures__/probe-fixtures.ts";
 import { ACTION_SCRIPT_BODY, extractActionDirectives } from "../actions/action-script.ts";
 import { diagnose } from "../diagnosis/diagnose.ts";
 import type { TLadderPlan } from "../ladder/ladder-schema.ts";
-import { buildPlanDigestInput, planLadder, type TLadderOptions } from "../ladder/plan-ladder.ts";
+import { buildPlanDigestInput } from "../ladder/approval-digest.ts";
+import { planLadder, type TLadderOptions } from "../ladder/plan-ladder.ts";
 
 type TBeforeStep = {
   digest: string;
