@@ -1,5 +1,6 @@
 // What instance and scenario code needs from a lab host: its identity, users, and a way to run commands inside.
 import type { LabState } from "./state-file.ts";
+import type { SupervisorHooks } from "./supervisors/hooks.ts";
 import type { LabExecOptions, LabExecResult, LabMode } from "./types.ts";
 
 export type HostContext = {
@@ -11,5 +12,7 @@ export type HostContext = {
   helper: string;
   exec: (command: string, opts?: LabExecOptions) => Promise<LabExecResult>;
   readState: () => Promise<LabState>;
+  /** How PostgreSQL is started and stopped on this host (tini: pg_ctl; systemd units; Patroni). */
+  supervisor: SupervisorHooks;
   updateState: (change: (state: LabState) => LabState) => Promise<LabState>;
 };

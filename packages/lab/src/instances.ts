@@ -29,6 +29,7 @@ export function toLabInstance(record: InstanceRecord): LabInstance {
     socketDir: record.socketDir,
     logFile: record.logFile,
     osUser: record.osUser,
+    ...(record.supervision === undefined ? {} : { supervision: record.supervision }),
   };
 }
 
@@ -122,24 +123,14 @@ export async function createInstance(
     artifacts: { processes: [], semIds: [] },
     lastScenario: null,
   };
-  const initdb = await ctx.exec(
-    `${quoteAll([path.join(binDir, "initdb"), "-D", record.pgdata, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"])} >/dev/null`,
-    { user: osUser.name, timeoutMs: 120_000 },
-  );
-  if (initdb.code !== 0)
-    throw new LabInstanceError(
-      `initdb (PostgreSQL ${String(opts.major)}) failed: ${initdb.stderr.trim()}`,
-    );
-  const configured = await ctx.exec(
-    `cat >> ${quote(path.join(record.pgdata, "postgresql.conf"))}`,
-    {
-      user: osUser.name,
-      input: renderInstanceConfig({ port, socketDir }),
-    },
-  );
-  if (configured.code !== 0)
-    throw new LabInstanceError(`could not configure ${record.pgdata}: ${configured.stderr.trim()}`);
-  await ctx.updateState((state) => ({ ...state, instances: [...state.instances, record] }));
+  let supervised = record;
+  if (ctx.supervisor.create === undefined) await initInstanceFiles(ctx, record);
+  else supervised = await ctx.supervisor.create(ctx, record);
+  await ctx.updateState((state) => ({ ...state, instances: [...state.instances, supervised] }));
+  if (supervised.supervision !== undefined) {
+    await startServer(ctx, supervised);
+    return toLabInstance(supervised);
+  }
   // The port was free when picked, but the network namespace is the machine's: another process may take
   // it before the server binds. A port the caller chose is not changed.
   for (let attempt = 1; ; attempt += 1) {
@@ -161,6 +152,28 @@ export async function createInstance(
   }
 }
 
+/** initdb as the OS user and the lab's settings appended to postgresql.conf (tini hosts, PGDG-style units). */
+export async function initInstanceFiles(ctx: HostContext, record: InstanceRecord): Promise<void> {
+  const { binDir, port, socketDir } = record;
+  const initdb = await ctx.exec(
+    `${quoteAll([path.join(binDir, "initdb"), "-D", record.pgdata, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"])} >/dev/null`,
+    { user: record.osUser, timeoutMs: 120_000 },
+  );
+  if (initdb.code !== 0)
+    throw new LabInstanceError(
+      `initdb (PostgreSQL ${String(record.major)}) failed: ${initdb.stderr.trim()}`,
+    );
+  const configured = await ctx.exec(
+    `cat >> ${quote(path.join(record.pgdata, "postgresql.conf"))}`,
+    {
+      user: record.osUser,
+      input: renderInstanceConfig({ port, socketDir }),
+    },
+  );
+  if (configured.code !== 0)
+    throw new LabInstanceError(`could not configure ${record.pgdata}: ${configured.stderr.trim()}`);
+}
+
 export async function findInstanceRecord(ctx: HostContext, name: string): Promise<InstanceRecord> {
   const record = (await ctx.readState()).instances.find((instance) => instance.name === name);
   if (record === undefined)
@@ -179,6 +192,10 @@ export async function saveInstanceRecord(ctx: HostContext, record: InstanceRecor
 
 /** pg_ctl start -w as the instance's OS user; throws with the server log's tail when it does not come up. */
 export async function startServer(ctx: HostContext, record: InstanceRecord): Promise<void> {
+  if (ctx.supervisor.start !== undefined) {
+    await ctx.supervisor.start(ctx, record);
+    return;
+  }
   const started = await ctx.exec(
     quoteAll([
       path.join(record.binDir, "pg_ctl"),
@@ -283,7 +300,9 @@ export async function resetInstance(
     ...members.server.map((process) => process.pid),
     ...members.clients.map((process) => process.pid),
   ];
+  await ctx.supervisor.beforeKill?.(ctx, record);
   await signalPids(ctx, "KILL", targets);
+  await ctx.supervisor.afterKill?.(ctx, record);
   if (record.artifacts.semIds.length > 0) {
     await ctx.exec(
       `${record.artifacts.semIds.map((id) => `ipcrm -s ${String(id)} 2>/dev/null`).join("; ")}; true`,

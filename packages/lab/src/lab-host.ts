@@ -24,6 +24,19 @@ import {
   waitFor,
 } from "./run.ts";
 import { breakInstance } from "./scenarios.ts";
+import {
+  cgroupJoinPrefix,
+  createLabCgroup,
+  hooksFor,
+  removeLabCgroup,
+  renderSshdUnitCommand,
+  renderSystemdInitScript,
+  startEtcd,
+  supervisorTools,
+  writeSystemdTree,
+  type SupervisorOptions,
+  type SupervisorRecord,
+} from "./supervisors/index.ts";
 import { quote, quoteAll } from "./shell.ts";
 import { renderSshdConfig } from "./sshd-config.ts";
 import {
@@ -64,6 +77,8 @@ export type StartLabHostOptions = {
   baseDir?: string;
   /** The host is meant to outlive this process (the CLI): a later start with the same name refuses instead of replacing it. */
   detached?: boolean;
+  /** PID 1 and what runs PostgreSQL (default tini with plain pg_ctl); systemd and Patroni need root. */
+  supervisor?: SupervisorOptions;
 };
 
 export function validateHostName(name: string): void {
@@ -116,8 +131,9 @@ const NAMESPACE_FLAGS = [
   "private",
 ];
 
-async function requireTools(mode: LabMode): Promise<void> {
+async function requireTools(mode: LabMode, supervisor: SupervisorOptions): Promise<void> {
   const tools: [string, string][] = [
+    ...supervisorTools(supervisor),
     ["/usr/sbin/sshd", "openssh-server"],
     ["/usr/bin/ssh-keygen", "openssh-client"],
     ["/usr/bin/perl", "perl"],
@@ -158,7 +174,12 @@ export async function startLabHost(opts: StartLabHostOptions = {}): Promise<LabH
   }
   await clearLeftover(dir, name);
   const mode = await detectMode();
-  await requireTools(mode);
+  const supervisor = opts.supervisor ?? { kind: "tini" };
+  if (supervisor.kind !== "tini" && mode !== "root")
+    throw new LabSetupError(
+      `a lab host with ${supervisor.kind} needs root (real PID, mount and cgroup namespaces); this runs in ${mode} mode`,
+    );
+  await requireTools(mode, supervisor);
   try {
     await mkdir(baseDir, { recursive: true, mode: 0o755 });
     await mkdir(dir, { mode: 0o755 });
@@ -168,7 +189,14 @@ export async function startLabHost(opts: StartLabHostOptions = {}): Promise<LabH
     );
   }
   try {
-    return await bootHost({ name, dir, baseDir, mode, detached: opts.detached ?? false });
+    return await bootHost({
+      name,
+      dir,
+      baseDir,
+      mode,
+      detached: opts.detached ?? false,
+      supervisor,
+    });
   } catch (error) {
     await removeHost(dir).catch(() => undefined);
     throw error;
@@ -181,6 +209,7 @@ async function bootHost(opts: {
   baseDir: string;
   mode: LabMode;
   detached: boolean;
+  supervisor: SupervisorOptions;
 }): Promise<LabHost> {
   const { name, dir, mode } = opts;
   for (const sub of [
@@ -247,7 +276,24 @@ async function bootHost(opts: {
   const helper = path.join(dir, "bin", "lab-helper.pl");
   await writeFile(helper, HOST_HELPER_SCRIPT, { mode: 0o755 });
   const initScript = path.join(dir, "bin", "init.sh");
-  await writeFile(initScript, renderInitScript({ dir, hostname, mode }), { mode: 0o755 });
+  let supervisor: SupervisorRecord =
+    opts.supervisor.kind === "systemd"
+      ? {
+          kind: "systemd",
+          unitStyle: opts.supervisor.unitStyle ?? "debian",
+          restart: opts.supervisor.restart ?? "no",
+          cgroupDir: "",
+        }
+      : { kind: "tini" };
+  if (supervisor.kind === "systemd") {
+    await writeSystemdTree({ dir, hostname });
+    await writeFile(initScript, renderSystemdInitScript({ dir, hostname }), { mode: 0o755 });
+    // Recorded before launching, so that a failed boot still removes it (removeHost reads cgroupDir from the state).
+    supervisor = { ...supervisor, cgroupDir: await createLabCgroup(name) };
+    await writeFile(path.join(dir, "run", "cgroup"), supervisor.cgroupDir);
+  } else {
+    await writeFile(initScript, renderInitScript({ dir, hostname, mode }), { mode: 0o755 });
+  }
 
   const sshdConfig = path.join(dir, "ssh", "sshd_config");
   const sshdLog = path.join(dir, "logs", "sshd.log");
@@ -273,7 +319,7 @@ async function bootHost(opts: {
     app: pickUser(users.app),
   };
 
-  const launched = await launchNamespace({ dir, mode, initScript });
+  const launched = await launchNamespace({ dir, mode, initScript, supervisor });
   const ownerStartTime = await readStartTime(process.pid);
   let state: LabState = {
     version: 1,
@@ -301,6 +347,7 @@ async function bootHost(opts: {
     logins,
     users: stateUsers,
     instances: [],
+    supervisor,
   };
   await writeLabState(state);
   await waitForInit(state);
@@ -318,6 +365,15 @@ async function bootHost(opts: {
   };
   await writeFile(knownHostsFile, `${state.ssh.knownHostsLine}\n`, { mode: 0o644 });
   await writeLabState(state);
+  if (opts.supervisor.kind === "patroni") {
+    const launchedState = state;
+    const etcd = await startEtcd(
+      (command, execOpts) => execInHost(launchedState, command, execOpts ?? {}),
+      dir,
+    );
+    state = { ...state, supervisor: { kind: "patroni", etcd } };
+    await writeLabState(state);
+  }
   return openHandle(state, opts.baseDir);
 }
 
@@ -478,6 +534,7 @@ async function launchNamespace(opts: {
   dir: string;
   mode: LabMode;
   initScript: string;
+  supervisor: SupervisorRecord;
 }): Promise<Launched> {
   if (opts.mode === "plain") {
     // No namespaces: the "init" is the sshd started next; nothing to mount.
@@ -498,24 +555,25 @@ async function launchNamespace(opts: {
         ]
       : [];
   const log = openSync(path.join(opts.dir, "logs", "init.log"), "a");
-  const child = spawn(
+  // systemd is PID 1 itself (the init script execs it) and gets a cgroup namespace rooted at the lab's cgroup.
+  const systemd = opts.supervisor.kind === "systemd";
+  const [launcher = "unshare", ...launcherArgs] = [
+    ...cgroupJoinPrefix(opts.supervisor),
     "unshare",
-    [
-      ...userFlags,
-      ...NAMESPACE_FLAGS,
-      "--kill-child=SIGKILL",
-      "--",
-      "tini",
-      "--",
-      "/bin/bash",
-      opts.initScript,
-    ],
-    {
-      detached: true,
-      stdio: ["ignore", log, log],
-      cwd: "/",
-    },
-  );
+    ...userFlags,
+    ...NAMESPACE_FLAGS,
+    ...(systemd ? ["--cgroup"] : []),
+    "--kill-child=SIGKILL",
+    "--",
+    ...(systemd ? [] : ["tini", "--"]),
+    "/bin/bash",
+    opts.initScript,
+  ];
+  const child = spawn(launcher, launcherArgs, {
+    detached: true,
+    stdio: ["ignore", log, log],
+    cwd: "/",
+  });
   closeSync(log);
   child.unref();
   const launcherPid = child.pid;
@@ -603,7 +661,9 @@ async function startSshd(state: LabState, users: LabUsers): Promise<SshdStarted>
     } else {
       const started = await execInHost(
         state,
-        `setsid -f /usr/sbin/sshd -D -e -f ${quote(state.ssh.configFile)} </dev/null >>${quote(state.ssh.logFile)} 2>&1`,
+        state.supervisor.kind === "systemd"
+          ? renderSshdUnitCommand({ configFile: state.ssh.configFile, logFile: state.ssh.logFile })
+          : `setsid -f /usr/sbin/sshd -D -e -f ${quote(state.ssh.configFile)} </dev/null >>${quote(state.ssh.logFile)} 2>&1`,
         {},
       );
       if (started.code !== 0) throw new LabHostError(`could not start sshd: ${started.stderr}`);
@@ -711,12 +771,14 @@ export async function execInHost(
               "--",
             ];
     argv = [
+      ...cgroupJoinPrefix(state.supervisor),
       "nsenter",
       `--target=${String(state.initPid)}`,
       "--pid",
       "--ipc",
       "--mount",
       "--uts",
+      ...(state.supervisor.kind === "systemd" ? ["--cgroup"] : []),
       "--",
       ...drop,
       ...env,
@@ -777,6 +839,7 @@ export function makeContext(initial: LabState, baseDir: string): HostContext {
     users: initial.users,
     helper: path.join(dir, "bin", "lab-helper.pl"),
     exec: (command, opts) => execInHost(initial, command, opts ?? {}),
+    supervisor: hooksFor(initial.supervisor),
     readState,
     updateState: (change) =>
       serialized(dir, async () => {
@@ -819,9 +882,16 @@ async function openHandle(initial: LabState, baseDirOption: string | undefined):
       pidFile: path.join(dir, "run", "sshd.pid"),
     },
     logins,
+    supervisor: initial.supervisor,
     exec: context.exec,
     createInstance: (opts) => createInstance(context, opts),
-    breakInstance: (instance, scenario) => breakInstance(context, instance, scenario),
+    breakInstance: (instance, scenario, opts) => breakInstance(context, instance, scenario, opts),
+    supervisorView: async (instance) => {
+      const record = (await readState()).instances.find((entry) => entry.name === instance.name);
+      if (record === undefined)
+        throw new LabHostError(`no instance "${instance.name}" on lab host ${initial.name}`);
+      return context.supervisor.view(context, record);
+    },
     captureState: async () => captureHostState(context, (await readState()).instances),
     listInstances: async () => (await readState()).instances.map(toLabInstance),
     stop: () => removeHost(dir),
@@ -871,6 +941,12 @@ async function clearLeftover(dir: string, name: string): Promise<void> {
 export async function removeHost(dir: string): Promise<void> {
   const state = await readLabState(dir);
   if (state !== null) await killHost(state);
+  // A systemd host's cgroup: from the state, or from run/cgroup when the boot failed before the state was written.
+  const cgroupDir =
+    state?.supervisor.kind === "systemd"
+      ? state.supervisor.cgroupDir
+      : (await readFile(path.join(dir, "run", "cgroup"), "utf8").catch(() => "")).trim();
+  if (cgroupDir !== "") await removeLabCgroup(cgroupDir);
   await unmountUnder(dir);
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }
@@ -993,6 +1069,7 @@ export async function listLabHosts(baseDir?: string): Promise<LabHostSummary[]> 
         name: entry,
         dir,
         mode: "unknown",
+        supervisor: "unknown",
         status: "broken",
         initPid: null,
         sshPort: null,
@@ -1008,6 +1085,7 @@ export async function listLabHosts(baseDir?: string): Promise<LabHostSummary[]> 
       name: state.name,
       dir,
       mode: state.mode,
+      supervisor: state.supervisor.kind,
       status: (await isHostRunning(state)) ? "running" : "dead",
       initPid: state.initPid,
       sshPort: state.ssh.port,

@@ -31,6 +31,10 @@ import type {
   SemaphoreKind,
 } from "./types.ts";
 import { SCENARIOS } from "./types.ts";
+import type { SupervisorView } from "./supervisors/types.ts";
+
+/** How to break: `pause` puts the supervisor into maintenance mode first (Patroni only), so it leaves the result alone. */
+export type BreakOptions = { pause?: boolean };
 
 export class ScenarioError extends Error {
   override name = "ScenarioError";
@@ -42,6 +46,8 @@ export const PG_SEMA_MAGIC = 537;
 export const PG_SEMAS_PER_SET = 17;
 
 type Extras = {
+  /** What the supervisor reports right after the scenario (tini when absent). */
+  supervisor?: SupervisorView;
   backendPids?: number[];
   unrelated?: ProcessRef[];
   semaphores?: PlannedSet[];
@@ -59,6 +65,7 @@ export async function breakInstance(
   ctx: HostContext,
   instance: LabInstance,
   scenario: Scenario,
+  opts: BreakOptions = {},
 ): Promise<ScenarioState> {
   if (!isScenario(scenario))
     throw new ScenarioError(
@@ -70,68 +77,69 @@ export async function breakInstance(
       `${scenario} needs a PID namespace to give a process a chosen PID; this lab host runs in plain mode (no root, no user namespaces): run it as root or where unprivileged user namespaces are allowed`,
     );
   }
+  if (opts.pause === true && ctx.supervisor.pause === undefined)
+    throw new ScenarioError(
+      `--pause puts the supervisor into maintenance mode first; only Patroni has one (this lab host runs ${ctx.supervisor.kind})`,
+    );
   switch (scenario) {
     case "healthy":
-      return healthy(ctx, record);
+      return healthy(ctx, record, opts);
     case "stopped-clean":
-      return stoppedClean(ctx, record);
+      return stoppedClean(ctx, record, opts);
     case "zombies":
-      return zombies(ctx, record);
+      return zombies(ctx, record, opts);
     case "orphan-attached":
-      return orphanAttached(ctx, record);
+      return orphanAttached(ctx, record, opts);
     case "stale-pidfile":
-      return stalePidFile(ctx, record);
+      return stalePidFile(ctx, record, opts);
     case "pid-reused":
-      return pidReused(ctx, record);
+      return pidReused(ctx, record, opts);
     case "two-instances":
       return twoInstances(ctx, record);
     case "legacy-semaphores":
-      return legacySemaphores(ctx, record);
+      return legacySemaphores(ctx, record, opts);
   }
 }
 
 async function freshStart(
   ctx: HostContext,
   record: InstanceRecord,
+  opts: BreakOptions,
 ): Promise<{ record: InstanceRecord; postmasterPid: number }> {
   const cleared = await resetInstance(ctx, record);
   await startServer(ctx, cleared);
+  if (opts.pause === true) await ctx.supervisor.pause?.(ctx, cleared);
   const pidFile = parseLabPidFile((await readPidFileText(ctx, cleared)) ?? "");
   if (pidFile === null)
     throw new ScenarioError(`${record.name} started but has no readable postmaster.pid`);
   return { record: cleared, postmasterPid: pidFile.pid };
 }
 
-async function healthy(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
-  const started = await freshStart(ctx, record);
+async function healthy(
+  ctx: HostContext,
+  record: InstanceRecord,
+  opts: BreakOptions,
+): Promise<ScenarioState> {
+  const started = await freshStart(ctx, record, opts);
   const answer = await queryInstance(ctx, started.record, "select 1");
   return finish(ctx, started.record, "healthy", "running and answering queries", {
     checks: [`select 1 → ${answer}`],
   });
 }
 
-async function stoppedClean(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
-  const started = await freshStart(ctx, record);
+async function stoppedClean(
+  ctx: HostContext,
+  record: InstanceRecord,
+  opts: BreakOptions,
+): Promise<ScenarioState> {
+  const started = await freshStart(ctx, record, opts);
   const pidFile = parseLabPidFile((await readPidFileText(ctx, started.record)) ?? "");
-  const stop = await ctx.exec(
-    quoteAll([
-      path.join(record.binDir, "pg_ctl"),
-      "stop",
-      "-D",
-      record.pgdata,
-      "-m",
-      "fast",
-      "-w",
-      "-t",
-      "60",
-      "-s",
-    ]),
-    { user: record.osUser, timeoutMs: 90_000 },
-  );
-  if (stop.code !== 0)
-    throw new ScenarioError(`pg_ctl stop -m fast of ${record.name} failed: ${stop.stderr}`);
+  const stopChecks =
+    ctx.supervisor.stopClean === undefined
+      ? await stopWithPgCtl(ctx, record)
+      : await ctx.supervisor.stopClean(ctx, started.record);
   const host = await captureHostState(ctx, [started.record]);
-  const checks = ["pg_ctl stop -m fast succeeded"];
+  const checks = [...stopChecks];
   if (host.pidFiles[0]?.content !== null)
     throw new ScenarioError("postmaster.pid still exists after a clean stop");
   checks.push("no postmaster.pid");
@@ -153,6 +161,27 @@ async function stoppedClean(ctx: HostContext, record: InstanceRecord): Promise<S
     "cleanly stopped: no pid file, no processes, no IPC",
     { checks },
   );
+}
+
+async function stopWithPgCtl(ctx: HostContext, record: InstanceRecord): Promise<string[]> {
+  const stop = await ctx.exec(
+    quoteAll([
+      path.join(record.binDir, "pg_ctl"),
+      "stop",
+      "-D",
+      record.pgdata,
+      "-m",
+      "fast",
+      "-w",
+      "-t",
+      "60",
+      "-s",
+    ]),
+    { user: record.osUser, timeoutMs: 90_000 },
+  );
+  if (stop.code !== 0)
+    throw new ScenarioError(`pg_ctl stop -m fast of ${record.name} failed: ${stop.stderr}`);
+  return ["pg_ctl stop -m fast succeeded"];
 }
 
 /** psql clients in the background (their own sessions, no stdio ties) each holding a backend in pg_sleep(3600). */
@@ -241,8 +270,12 @@ async function pgIsReady(ctx: HostContext, record: InstanceRecord): Promise<numb
   return result.code;
 }
 
-async function zombies(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
-  const started = await freshStart(ctx, record);
+async function zombies(
+  ctx: HostContext,
+  record: InstanceRecord,
+  opts: BreakOptions,
+): Promise<ScenarioState> {
+  const started = await freshStart(ctx, record, opts);
   const postmaster = started.postmasterPid;
   const backends = await startSleepers(ctx, started.record, 3);
   const [first, second] = backends;
@@ -280,8 +313,12 @@ async function zombies(ctx: HostContext, record: InstanceRecord): Promise<Scenar
   );
 }
 
-async function orphanAttached(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
-  const started = await freshStart(ctx, record);
+async function orphanAttached(
+  ctx: HostContext,
+  record: InstanceRecord,
+  opts: BreakOptions,
+): Promise<ScenarioState> {
+  const started = await freshStart(ctx, record, opts);
   const postmaster = started.postmasterPid;
   const backends = await startSleepers(ctx, started.record, 2);
   const [orphan] = backends;
@@ -293,6 +330,29 @@ async function orphanAttached(ctx: HostContext, record: InstanceRecord): Promise
     (table) => table.get(orphan)?.state === "T",
   );
   await signalPids(ctx, "KILL", [postmaster]);
+  if (ctx.supervisor.reactsToCrash) {
+    // systemd reacts to the dead main process at once: ExecStop (Debian: pg_ctlcluster removes the stale pid
+    // file), then KillMode kills what is left of the unit's cgroup, the stopped backend included.
+    await waitForProcesses(
+      ctx,
+      `the postmaster ${String(postmaster)} is gone`,
+      (table) => !table.has(postmaster),
+    );
+    const reaction = await ctx.supervisor.settle?.(ctx, started.record);
+    return finish(
+      ctx,
+      started.record,
+      "orphan-attached",
+      `postmaster killed while backend ${String(orphan)} was stopped; the unit's supervisor then acted (see checks): under systemd no orphan survives in the unit's cgroup`,
+      {
+        backendPids: backends,
+        checks: [
+          `postmaster ${String(postmaster)} killed, backend ${String(orphan)} stopped (T) before`,
+          ...(reaction ?? []),
+        ],
+      },
+    );
+  }
   // Every other child notices the postmaster's death and exits; only the stopped backend stays.
   await waitForProcesses(
     ctx,
@@ -332,14 +392,38 @@ async function orphanAttached(ctx: HostContext, record: InstanceRecord): Promise
 async function crash(
   ctx: HostContext,
   record: InstanceRecord,
+  opts: BreakOptions,
 ): Promise<{ record: InstanceRecord; deadPid: number; checks: string[] }> {
-  const started = await freshStart(ctx, record);
+  const started = await freshStart(ctx, record, opts);
   const postmaster = started.postmasterPid;
   await signalPids(ctx, "STOP", [postmaster]);
   const members = instanceMembers(started.record, await listProcesses(ctx)).server.map(
     (process) => process.pid,
   );
   await signalPids(ctx, "KILL", [...members.filter((pid) => pid !== postmaster), postmaster]);
+  const killed = [
+    `postmaster ${String(postmaster)} and its ${String(members.length - 1)} children killed`,
+  ];
+  if (ctx.supervisor.reactsToCrash) {
+    // What is left depends on the unit: Debian's ExecStop removes the stale pid file, a Restart= unit starts
+    // PostgreSQL again. Wait for systemd to finish and say what it did.
+    await waitForProcesses(ctx, `the killed processes of ${record.name} are gone`, (table) =>
+      members.every((pid) => !table.has(pid) || table.get(pid)?.state === "Z"),
+    );
+    const reaction = (await ctx.supervisor.settle?.(ctx, started.record)) ?? [];
+    const after = parseLabPidFile((await readPidFileText(ctx, started.record)) ?? "");
+    const pidFileCheck =
+      after === null
+        ? "postmaster.pid is gone (removed after the crash)"
+        : after.pid === postmaster
+          ? `postmaster.pid names dead PID ${String(postmaster)}`
+          : `postmaster.pid names PID ${String(after.pid)}: PostgreSQL was started again`;
+    return {
+      record: started.record,
+      deadPid: postmaster,
+      checks: [...killed, ...reaction, pidFileCheck],
+    };
+  }
   await waitForProcesses(
     ctx,
     `every process of ${record.name} is gone`,
@@ -353,20 +437,32 @@ async function crash(
   return {
     record: started.record,
     deadPid: postmaster,
-    checks: [
-      `postmaster ${String(postmaster)} and its ${String(members.length - 1)} children killed`,
-      `postmaster.pid names dead PID ${String(postmaster)}`,
-    ],
+    checks: [...killed, `postmaster.pid names dead PID ${String(postmaster)}`],
   };
 }
 
-async function stalePidFile(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
-  const crashed = await crash(ctx, record);
+/** Under a unit, systemd acts on the crash before the scenario returns: the summary says so rather than promise tini's result. */
+function crashSummary(ctx: HostContext, summary: string, supervised: string): string {
+  return ctx.supervisor.reactsToCrash
+    ? `${supervised}; systemd then acted on the dead main process: the checks and the supervisor view say how (pid file removed by ExecStop, restarted by Restart=, or left)`
+    : summary;
+}
+
+async function stalePidFile(
+  ctx: HostContext,
+  record: InstanceRecord,
+  opts: BreakOptions,
+): Promise<ScenarioState> {
+  const crashed = await crash(ctx, record, opts);
   return finish(
     ctx,
     crashed.record,
     "stale-pidfile",
-    `stopped by a crash: postmaster.pid names dead PID ${String(crashed.deadPid)}; SysV segment left with nattch 0`,
+    crashSummary(
+      ctx,
+      `stopped by a crash: postmaster.pid names dead PID ${String(crashed.deadPid)}; SysV segment left with nattch 0`,
+      `crashed: postmaster ${String(crashed.deadPid)} and its children killed`,
+    ),
     {
       checks: crashed.checks,
     },
@@ -379,8 +475,12 @@ async function startTimeOf(ctx: HostContext, pid: number): Promise<number> {
   return process.startTime;
 }
 
-async function pidReused(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
-  const crashed = await crash(ctx, record);
+async function pidReused(
+  ctx: HostContext,
+  record: InstanceRecord,
+  opts: BreakOptions,
+): Promise<ScenarioState> {
+  const crashed = await crash(ctx, record, opts);
   const user = ctx.users.postgres;
   const output = await runHelper(
     ctx,
@@ -406,7 +506,11 @@ async function pidReused(ctx: HostContext, record: InstanceRecord): Promise<Scen
     ctx,
     saved,
     "pid-reused",
-    `stale postmaster.pid whose PID ${String(pid)} now belongs to an unrelated sleep of ${user.name}`,
+    crashSummary(
+      ctx,
+      `stale postmaster.pid whose PID ${String(pid)} now belongs to an unrelated sleep of ${user.name}`,
+      `crashed, and the dead postmaster's PID ${String(pid)} now belongs to an unrelated sleep of ${user.name}`,
+    ),
     {
       unrelated: [unrelated],
       checks: [...crashed.checks, `PID ${String(pid)} is now "sleep 3600" of ${user.name}`],
@@ -470,8 +574,12 @@ function parseCreated(output: string): Created {
   return parsed.data;
 }
 
-async function legacySemaphores(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
-  const crashed = await crash(ctx, record);
+async function legacySemaphores(
+  ctx: HostContext,
+  record: InstanceRecord,
+  opts: BreakOptions,
+): Promise<ScenarioState> {
+  const crashed = await crash(ctx, record, opts);
   const postgres = ctx.users.postgres;
   const app = ctx.users.app;
   const base = record.port * 1000;
@@ -567,7 +675,11 @@ async function legacySemaphores(ctx: HostContext, record: InstanceRecord): Promi
     ctx,
     saved,
     "legacy-semaphores",
-    `crashed legacy-style instance: 2 of ${String(planned.length)} SysV semaphore sets are its own (magic 537, creator = pid-file PID ${String(crashed.deadPid)})`,
+    crashSummary(
+      ctx,
+      `crashed legacy-style instance: 2 of ${String(planned.length)} SysV semaphore sets are its own (magic 537, creator = pid-file PID ${String(crashed.deadPid)})`,
+      `crashed legacy-style instance: 2 of ${String(planned.length)} SysV semaphore sets are its own (magic 537, creator = the dead postmaster's PID ${String(crashed.deadPid)})`,
+    ),
     {
       unrelated: [creator],
       semaphores: planned,
@@ -589,7 +701,15 @@ async function finish(
 ): Promise<ScenarioState> {
   const host = await captureHostState(ctx, [record]);
   const owners = new Map(Object.values(ctx.users).map((user) => [user.uid, user.name]));
-  const state = describeScenario(record, scenario, summary, host, extras, owners);
+  const supervisor = await ctx.supervisor.view(ctx, record);
+  const state = describeScenario(
+    record,
+    scenario,
+    summary,
+    host,
+    { ...extras, supervisor },
+    owners,
+  );
   if (extras.keepArtifacts !== true) {
     const current = await findInstanceRecord(ctx, record.name);
     await saveInstanceRecord(ctx, { ...current, lastScenario: scenario });
@@ -679,6 +799,7 @@ export function describeScenario(
         : { key: segment.key, shmid: segment.shmid, nattch: segment.nattch, ownerUid: segment.uid },
     semaphores,
     twin: extras.twin ?? null,
+    supervisor: extras.supervisor ?? { kind: "tini" },
     checks: extras.checks,
   };
 }

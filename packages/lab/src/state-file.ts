@@ -2,6 +2,7 @@
 import { readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { InstanceSupervisionSchema, SupervisorRecordSchema } from "./supervisors/types.ts";
 
 const LoginRecord = z.object({
   username: z.string(),
@@ -35,6 +36,8 @@ export const InstanceRecordSchema = z.object({
   /** What the last scenario left that is not a process of the instance itself: undone before the next one. */
   artifacts: z.object({ processes: z.array(ProcessRef), semIds: z.array(z.number().int()) }),
   lastScenario: z.string().nullable(),
+  /** Who starts and stops it when it is not plain pg_ctl (a systemd unit, Patroni); absent under tini. */
+  supervision: InstanceSupervisionSchema.optional(),
 });
 
 export type InstanceRecord = z.infer<typeof InstanceRecordSchema>;
@@ -71,6 +74,8 @@ export const LabStateSchema = z.object({
   }),
   users: z.object({ postgres: UserRecord, admin: UserRecord, app: UserRecord }),
   instances: z.array(InstanceRecordSchema),
+  /** PID 1 and what runs PostgreSQL; state files written before supervisors existed are tini hosts. */
+  supervisor: SupervisorRecordSchema.default({ kind: "tini" }),
 });
 
 export type LabState = z.infer<typeof LabStateSchema>;

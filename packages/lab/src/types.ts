@@ -1,4 +1,5 @@
 // Public types of @pgrescue/lab: lab hosts, their logins and instances, scenarios and host snapshots.
+import type { InstanceSupervision, SupervisorRecord, SupervisorView } from "./supervisors/types.ts";
 
 /** How a lab host is isolated: root uses real namespaces and several OS users; the others are fallbacks without root. */
 export type LabMode = "root" | "userns" | "plain";
@@ -48,6 +49,8 @@ export type LabInstance = {
   logFile: string;
   /** The OS user the server runs as (postgres in root mode, the invoking user otherwise). */
   osUser: string;
+  /** Its systemd unit or Patroni member; absent when plain pg_ctl starts it (tini hosts). */
+  supervision?: InstanceSupervision;
 };
 
 export type LabExecOptions = { user?: string; timeoutMs?: number; input?: string };
@@ -121,6 +124,8 @@ export type ScenarioState = {
   semaphores: LabSemaphoreSet[];
   /** The second instance of the same OS user (two-instances), never touched by any scenario of this one. */
   twin: { instance: LabInstance; postmasterPid: number } | null;
+  /** The supervisor's view right after the scenario (systemctl show, Patroni's REST API); { kind: "tini" } otherwise. */
+  supervisor: SupervisorView;
   /** What breakInstance checked on the host before returning. */
   checks: string[];
 };
@@ -185,8 +190,17 @@ export type LabHost = {
   ssh: LabSsh;
   logins: LabLogins;
   exec(command: string, opts?: LabExecOptions): Promise<LabExecResult>;
+  /** PID 1 and what runs PostgreSQL: tini and pg_ctl, systemd units, or Patroni with etcd. */
+  supervisor: SupervisorRecord;
   createInstance(opts: { name: string; major: 15 | 18; port?: number }): Promise<LabInstance>;
-  breakInstance(instance: LabInstance, scenario: Scenario): Promise<ScenarioState>;
+  /** `pause`: put the supervisor into maintenance mode before breaking (Patroni only). */
+  breakInstance(
+    instance: LabInstance,
+    scenario: Scenario,
+    opts?: { pause?: boolean },
+  ): Promise<ScenarioState>;
+  /** What the instance's supervisor says now (systemctl show, Patroni's REST API). */
+  supervisorView(instance: LabInstance): Promise<SupervisorView>;
   captureState(): Promise<HostState>;
   /** Instances created on this host so far (also by another process, through the state file). */
   listInstances(): Promise<LabInstance[]>;
@@ -197,6 +211,7 @@ export type LabHostSummary = {
   name: string;
   dir: string;
   mode: LabMode | "unknown";
+  supervisor: SupervisorRecord["kind"] | "unknown";
   /** running: the namespace's init is alive; dead: the state file says it started but nothing runs; broken: no readable state file. */
   status: "running" | "dead" | "broken";
   initPid: number | null;
