@@ -180,7 +180,7 @@ function printHost(lab: LabHost, instance: LabInstance): void {
     `    ssh -i ${logins.postgres.privateKeyPath} -o UserKnownHostsFile=${ssh.knownHostsFile} -p ${String(ssh.port)} ${logins.postgres.username}@127.0.0.1`,
     `    pnpm pgrescue diagnose --ssh ${logins.postgres.username}@127.0.0.1:${String(ssh.port)} --identity ${logins.postgres.privateKeyPath} --pgdata ${instance.pgdata} --known-hosts ${ssh.knownHostsFile}`,
     `    pnpm lab break zombies --name ${lab.name}`,
-    `    pnpm lab exec --name ${lab.name} -- ${lab.supervisor.kind === "systemd" ? `systemctl status ${instance.supervision?.kind === "systemd" ? instance.supervision.unit : ""}` : lab.supervisor.kind === "patroni" && instance.supervision?.kind === "patroni" ? `sudo -u postgres patronictl -c ${instance.supervision.configFile} list` : "ps -ef"}`,
+    `    pnpm lab exec --name ${lab.name}${lab.supervisor.kind === "patroni" ? " --user postgres" : ""} -- ${lab.supervisor.kind === "systemd" ? `systemctl status ${instance.supervision?.kind === "systemd" ? instance.supervision.unit : ""}` : lab.supervisor.kind === "patroni" && instance.supervision?.kind === "patroni" ? `patronictl -c ${instance.supervision.configFile} list` : "ps -ef"}`,
   ];
   console.log(lines.join("\n"));
 }

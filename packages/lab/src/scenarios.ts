@@ -359,11 +359,12 @@ async function orphanAttached(
     `only the stopped backend ${String(orphan)} is left of ${record.name}`,
     (table) => {
       const server = instanceMembers(started.record, [...table.values()]).server;
+      // With logging_collector on (Patroni), the logger stays too: the orphan holds its pipe open.
+      const others = server.filter((process) => process.pid !== orphan);
       return (
         !table.has(postmaster) &&
-        server.length === 1 &&
-        server[0]?.pid === orphan &&
-        server[0].ppid === 1
+        table.get(orphan)?.ppid === 1 &&
+        others.every((process) => process.args.endsWith(" logger "))
       );
     },
   );
