@@ -17,6 +17,7 @@ export type {
   LabSemaphoreSet,
   LabShmSegment,
   LabSsh,
+  CreateInstanceOptions,
   Scenario,
   ScenarioState,
   SemaphoreKind,
@@ -38,3 +39,16 @@ export { PG_SEMA_MAGIC, PG_SEMAS_PER_SET, ScenarioError } from "./scenarios.ts";
 export { LabSetupError, requirePg15 } from "./pg-binaries.ts";
 export { LabCommandError, LabTimeoutError } from "./run.ts";
 export { defaultBaseDir } from "./env.ts";
+export type {
+  InstanceSupervision,
+  SupervisorKind,
+  SupervisorOptions,
+  SupervisorRecord,
+  SupervisorView,
+  UnitOptions,
+  UnitRestart,
+  UnitStyle,
+} from "./supervisors/types.ts";
+export { SUPERVISOR_KINDS, UNIT_RESTARTS, UNIT_STYLES } from "./supervisors/types.ts";
+export { PATRONI_LOOP_WAIT_S } from "./supervisors/patroni.ts";
+export type { BreakOptions } from "./scenarios.ts";

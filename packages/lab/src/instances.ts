@@ -8,7 +8,7 @@ import { findFreePort, isPortFree } from "./ports.ts";
 import { run, waitFor } from "./run.ts";
 import { quote, quoteAll } from "./shell.ts";
 import type { InstanceRecord } from "./state-file.ts";
-import type { HostProcess, LabInstance } from "./types.ts";
+import type { CreateInstanceOptions, HostProcess, LabInstance } from "./types.ts";
 
 export class LabInstanceError extends Error {
   override name = "LabInstanceError";
@@ -80,8 +80,12 @@ async function binDirFor(ctx: HostContext, major: 15 | 18): Promise<string> {
 
 export async function createInstance(
   ctx: HostContext,
-  opts: { name: string; major: 15 | 18; port?: number },
+  opts: CreateInstanceOptions,
 ): Promise<LabInstance> {
+  if (opts.unit !== undefined && ctx.supervisor.kind !== "systemd")
+    throw new LabInstanceError(
+      `a unit style or Restart= drop-in needs a systemd lab host (this one runs ${ctx.supervisor.kind})`,
+    );
   if (!INSTANCE_NAME.test(opts.name))
     throw new LabInstanceError(
       `invalid instance name "${opts.name}": 1-31 lowercase letters, digits, _ and -`,
@@ -125,7 +129,7 @@ export async function createInstance(
   };
   let supervised = record;
   if (ctx.supervisor.create === undefined) await initInstanceFiles(ctx, record);
-  else supervised = await ctx.supervisor.create(ctx, record);
+  else supervised = await ctx.supervisor.create(ctx, record, opts.unit);
   await ctx.updateState((state) => ({ ...state, instances: [...state.instances, supervised] }));
   if (supervised.supervision !== undefined) {
     await startServer(ctx, supervised);

@@ -557,7 +557,7 @@ async function launchNamespace(opts: {
   const log = openSync(path.join(opts.dir, "logs", "init.log"), "a");
   // systemd is PID 1 itself (the init script execs it) and gets a cgroup namespace rooted at the lab's cgroup.
   const systemd = opts.supervisor.kind === "systemd";
-  const [launcher = "unshare", ...launcherArgs] = [
+  const argv = [
     ...cgroupJoinPrefix(opts.supervisor),
     "unshare",
     ...userFlags,
@@ -569,6 +569,8 @@ async function launchNamespace(opts: {
     "/bin/bash",
     opts.initScript,
   ];
+  const [launcher, ...launcherArgs] = argv;
+  if (launcher === undefined) throw new LabHostError("empty launcher command");
   const child = spawn(launcher, launcherArgs, {
     detached: true,
     stdio: ["ignore", log, log],

@@ -524,7 +524,15 @@ async function twoInstances(ctx: HostContext, record: InstanceRecord): Promise<S
   const state = await ctx.readState();
   let twin = state.instances.find((instance) => instance.name === twinName);
   if (twin === undefined) {
-    await createInstance(ctx, { name: twinName, major: record.major });
+    // On a systemd host the twin gets the same kind of unit as this instance.
+    const supervision = record.supervision;
+    await createInstance(ctx, {
+      name: twinName,
+      major: record.major,
+      ...(supervision?.kind === "systemd"
+        ? { unit: { style: supervision.style, restart: supervision.restart } }
+        : {}),
+    });
     twin = await findInstanceRecord(ctx, twinName);
   } else {
     const ready = await pgIsReady(ctx, twin);

@@ -1,5 +1,10 @@
 // Public types of @pgrescue/lab: lab hosts, their logins and instances, scenarios and host snapshots.
-import type { InstanceSupervision, SupervisorRecord, SupervisorView } from "./supervisors/types.ts";
+import type {
+  InstanceSupervision,
+  UnitOptions,
+  SupervisorRecord,
+  SupervisorView,
+} from "./supervisors/types.ts";
 
 /** How a lab host is isolated: root uses real namespaces and several OS users; the others are fallbacks without root. */
 export type LabMode = "root" | "userns" | "plain";
@@ -51,6 +56,13 @@ export type LabInstance = {
   osUser: string;
   /** Its systemd unit or Patroni member; absent when plain pg_ctl starts it (tini hosts). */
   supervision?: InstanceSupervision;
+};
+
+export type CreateInstanceOptions = {
+  name: string;
+  major: 15 | 18;
+  port?: number;
+  unit?: UnitOptions;
 };
 
 export type LabExecOptions = { user?: string; timeoutMs?: number; input?: string };
@@ -192,7 +204,8 @@ export type LabHost = {
   exec(command: string, opts?: LabExecOptions): Promise<LabExecResult>;
   /** PID 1 and what runs PostgreSQL: tini and pg_ctl, systemd units, or Patroni with etcd. */
   supervisor: SupervisorRecord;
-  createInstance(opts: { name: string; major: 15 | 18; port?: number }): Promise<LabInstance>;
+  /** `unit` (systemd hosts only) overrides the host's unit style and Restart= drop-in for this instance. */
+  createInstance(opts: CreateInstanceOptions): Promise<LabInstance>;
   /** `pause`: put the supervisor into maintenance mode before breaking (Patroni only). */
   breakInstance(
     instance: LabInstance,

@@ -2,12 +2,12 @@
 // what it sees. tini has no hooks (pg_ctl does everything); systemd and Patroni replace the pg_ctl steps.
 import type { HostContext } from "../context.ts";
 import type { InstanceRecord } from "../state-file.ts";
-import type { SupervisorKind, SupervisorView } from "./types.ts";
+import type { SupervisorKind, SupervisorView, UnitOptions } from "./types.ts";
 
 export type SupervisorHooks = {
   kind: SupervisorKind;
   /** Creates the instance the supervisor's way (pg_createcluster, a unit file, a Patroni configuration); start() starts it. */
-  create?(ctx: HostContext, record: InstanceRecord): Promise<InstanceRecord>;
+  create?(ctx: HostContext, record: InstanceRecord, unit?: UnitOptions): Promise<InstanceRecord>;
   /** Starts the instance through the supervisor; resolves once it answers `select 1`. */
   start?(ctx: HostContext, record: InstanceRecord): Promise<void>;
   /** A clean stop through the supervisor (the stopped-clean scenario). */

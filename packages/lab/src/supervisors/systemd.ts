@@ -369,12 +369,12 @@ export function systemdHooks(opts: {
   return {
     kind: "systemd",
     reactsToCrash: true,
-    create: async (ctx, record) => {
-      const supervised =
-        opts.unitStyle === "debian"
-          ? await createDebianCluster(ctx, record, opts.restart)
-          : await createPgdgUnit(ctx, record, opts.restart);
-      return supervised;
+    create: async (ctx, record, unit) => {
+      const style = unit?.style ?? opts.unitStyle;
+      const restart = unit?.restart ?? opts.restart;
+      return style === "debian"
+        ? createDebianCluster(ctx, record, restart)
+        : createPgdgUnit(ctx, record, restart);
     },
     start: startUnit,
     stopClean: stopUnitCleanly,

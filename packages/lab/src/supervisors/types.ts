@@ -85,6 +85,9 @@ export type SupervisorView =
       timeline: number | null;
     };
 
+/** Per instance on a systemd host: which unit, which Restart= drop-in (the host's settings when absent). */
+export type UnitOptions = { style?: UnitStyle; restart?: UnitRestart };
+
 export type SupervisorOptions =
   | { kind: "tini" }
   | { kind: "systemd"; unitStyle?: UnitStyle; restart?: UnitRestart }
