@@ -252,7 +252,7 @@ async function createDebianCluster(
   const binDir = `/usr/lib/postgresql/${String(record.major)}/bin`;
   await requireFile(
     path.join(binDir, "postgres"),
-    `a Debian cluster of PostgreSQL ${String(record.major)} needs Debian's postgresql-${String(record.major)} package (${binDir}); this machine does not have it — use --unit pgdg or another major`,
+    `a Debian cluster of PostgreSQL ${String(record.major)} needs Debian's postgresql-${String(record.major)} package (${binDir}); this machine does not have it (use --major 15)`,
   );
   await requireFile(
     "/usr/bin/pg_createcluster",
