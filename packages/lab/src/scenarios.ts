@@ -281,6 +281,17 @@ async function zombies(
   const [first, second] = backends;
   if (first === undefined || second === undefined)
     throw new ScenarioError("fewer sessions than planned");
+  // The lab's own pg_stat_activity query has a backend that may still be exiting: stopped first, the postmaster
+  // could not reap it, and it would be a third zombie. Wait until the sleepers are its only local client
+  // backends and no child waits to be reaped.
+  await waitForProcesses(ctx, "the lab's own query backends have exited", (table) =>
+    [...table.values()].every(
+      (process) =>
+        process.ppid !== postmaster ||
+        backends.includes(process.pid) ||
+        (process.state !== "Z" && !process.args.includes(" [local] ")),
+    ),
+  );
   await signalPids(ctx, "STOP", [postmaster]);
   await waitForProcesses(
     ctx,
