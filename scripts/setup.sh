@@ -45,7 +45,21 @@ if [ "${#missing[@]}" -gt 0 ]; then
         echo 'create_main_cluster = false' | $SUDO tee -a /etc/postgresql-common/createcluster.conf >/dev/null
       fi
       $SUDO apt-get update -qq
+      # Packages installed for lab hosts (etcd-server, patroni, postgresql-15) must not start
+      # machine-wide services: a policy-rc.d that refuses every start, only while installing,
+      # and only if the machine has none of its own.
+      policy=""
+      if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\n# pgrescue setup.sh: no service starts while installing lab packages\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+        $SUDO chmod 755 "$policy"
+        trap '$SUDO rm -f "$policy"' EXIT
+      fi
       DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+      if [ -n "$policy" ]; then
+        $SUDO rm -f "$policy"
+        trap - EXIT
+      fi
     elif [ "$mode" = test ]; then
       say "the test suite needs these Debian packages: ${missing[*]} — run as root or with passwordless sudo."
       exit 1
