@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=console
-[ "${1:-}" = "--test" ] && mode=test
+[ "${1:-}" = "--test" ] && mode="test"
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
