@@ -1,6 +1,7 @@
 "use client";
 // The console's own health: store reachable, migrations applied, version.
 import { useQuery } from "@tanstack/react-query";
+import { Section } from "~/components/ui/layout";
 import { useTRPC } from "~/trpc/react";
 
 export function SystemHealth() {
@@ -21,14 +22,8 @@ export function SystemHealth() {
   }
   const { data } = health;
   return (
-    <section
-      aria-labelledby="health-heading"
-      className="rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900"
-    >
-      <h2 id="health-heading" className="text-base font-semibold">
-        Console status
-      </h2>
-      <dl className="mt-3 grid grid-cols-[max-content_1fr] gap-x-6 gap-y-1 text-sm">
+    <Section id="health" title="Console status">
+      <dl className="grid grid-cols-[max-content_1fr] gap-x-6 gap-y-1 text-sm">
         <dt className="text-zinc-600 dark:text-zinc-400">Status</dt>
         <dd
           data-testid="health-status"
@@ -58,6 +53,6 @@ export function SystemHealth() {
           {data.store.error}
         </p>
       ) : null}
-    </section>
+    </Section>
   );
 }

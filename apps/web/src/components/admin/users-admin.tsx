@@ -4,9 +4,13 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
-import { Alert, Badge, ErrorAlert, LoadingBlock } from "~/components/ui/feedback";
-import { SelectField, TextField } from "~/components/ui/field";
+import { DataTable, type TColumn } from "~/components/ui/data-table";
+import { Alert, Badge, ErrorAlert } from "~/components/ui/feedback";
+import { Field, Options, SelectField, TextField } from "~/components/ui/field";
+import { Section } from "~/components/ui/layout";
+import { QueryStatus } from "~/components/ui/query-status";
 import { Timestamp } from "~/components/ui/time";
+import { useDraft } from "~/components/ui/use-draft";
 import { readError } from "~/lib/errors";
 import type { RouterOutputs, TRole } from "~/lib/types";
 import { useTRPC } from "~/trpc/react";
@@ -18,7 +22,13 @@ const ROLES: { value: TRole; label: string }[] = [
   { value: "ADMIN", label: "admin — users, hosts, policy" },
 ];
 
+/** The role a select's value names (the select only offers these). */
+function toRole(value: string): TRole {
+  return ROLES.find((role) => role.value === value)?.value ?? "VIEWER";
+}
+
 type TUser = RouterOutputs["users"]["list"][number];
+type TUserMutations = ReturnType<typeof useUserMutations>;
 
 function useUserMutations() {
   const trpc = useTRPC();
@@ -32,22 +42,18 @@ function useUserMutations() {
   };
 }
 
-function CreateUserForm({ create }: { create: ReturnType<typeof useUserMutations>["create"] }) {
-  const [email, setEmail] = useState("");
-  const [name, setName] = useState("");
-  const [role, setRole] = useState<TRole>("OPERATOR");
-  const [password, setPassword] = useState("");
+function CreateUserForm({ create }: { create: TUserMutations["create"] }) {
+  const draft = useDraft({ email: "", name: "", role: "OPERATOR", password: "" });
   const error = create.isError ? readError(create.error) : null;
   const fields = error?.fieldErrors ?? {};
   const submit = (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
+    const { email, name, role, password } = draft.values;
     create.mutate(
-      { email: email.trim(), name: name.trim(), role, password },
+      { email: email.trim(), name: name.trim(), role: toRole(role), password },
       {
         onSuccess: () => {
-          setEmail("");
-          setName("");
-          setPassword("");
+          draft.clear("email", "name", "password");
         },
       },
     );
@@ -60,36 +66,17 @@ function CreateUserForm({ create }: { create: ReturnType<typeof useUserMutations
           name="new-user-email"
           type="email"
           required
-          value={email}
+          {...draft.bind("email")}
           errors={fields.email}
-          onChange={(e) => {
-            setEmail(e.target.value);
-          }}
         />
         <TextField
           label="Name"
           name="new-user-name"
           required
-          value={name}
+          {...draft.bind("name")}
           errors={fields.name}
-          onChange={(e) => {
-            setName(e.target.value);
-          }}
         />
-        <SelectField
-          label="Role"
-          name="new-user-role"
-          value={role}
-          onChange={(e) => {
-            setRole(e.target.value as TRole);
-          }}
-        >
-          {ROLES.map((r) => (
-            <option key={r.value} value={r.value}>
-              {r.label}
-            </option>
-          ))}
-        </SelectField>
+        <SelectField label="Role" name="new-user-role" options={ROLES} {...draft.bind("role")} />
         <TextField
           label="First password"
           name="new-user-password"
@@ -97,11 +84,8 @@ function CreateUserForm({ create }: { create: ReturnType<typeof useUserMutations
           autoComplete="new-password"
           required
           hint="Tell it to them out of band; they change it under Account."
-          value={password}
+          {...draft.bind("password")}
           errors={fields.password}
-          onChange={(e) => {
-            setPassword(e.target.value);
-          }}
         />
       </div>
       {create.isSuccess ? (
@@ -119,13 +103,7 @@ function CreateUserForm({ create }: { create: ReturnType<typeof useUserMutations
   );
 }
 
-function ResetPassword({
-  user,
-  reset,
-}: {
-  user: TUser;
-  reset: ReturnType<typeof useUserMutations>["resetPassword"];
-}) {
+function ResetPassword({ user, reset }: { user: TUser; reset: TUserMutations["resetPassword"] }) {
   const [open, setOpen] = useState(false);
   const [password, setPassword] = useState("");
   if (!open)
@@ -184,6 +162,83 @@ function ResetPassword({
   );
 }
 
+function userColumns(selfId: string, mutations: TUserMutations): TColumn<TUser>[] {
+  const { setRole, setDisabled, resetPassword } = mutations;
+  return [
+    {
+      header: "User",
+      minWidth: "md",
+      cell: (user) => (
+        <>
+          <div className="font-medium break-all">{user.email}</div>
+          <div className="text-zinc-600 dark:text-zinc-400">{user.name}</div>
+        </>
+      ),
+    },
+    {
+      header: "Role",
+      cell: (user) => (
+        <Field label={`Role of ${user.email}`} hideLabel>
+          {(control) => (
+            <select
+              {...control}
+              className="rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-600 dark:bg-zinc-950"
+              value={user.role}
+              disabled={setRole.isPending}
+              onChange={(e) => {
+                setRole.mutate({ userId: user.id, role: toRole(e.target.value) });
+              }}
+            >
+              <Options
+                options={ROLES.map(({ value }) => ({ value, label: value.toLowerCase() }))}
+              />
+            </select>
+          )}
+        </Field>
+      ),
+    },
+    {
+      header: "State",
+      cell: (user) => (
+        <>
+          {user.disabledAt === null ? (
+            <Badge tone="good">active</Badge>
+          ) : (
+            <Badge tone="bad">disabled</Badge>
+          )}
+          <div className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
+            {user.activeSessions} session{user.activeSessions === 1 ? "" : "s"} ·{" "}
+            {user.activeTokens} token{user.activeTokens === 1 ? "" : "s"}
+          </div>
+        </>
+      ),
+    },
+    { header: "Since", cell: (user) => <Timestamp date={user.createdAt} /> },
+    {
+      header: "Actions",
+      hideHeader: true,
+      className: "text-right",
+      cell: (user) => (
+        <div className="flex flex-wrap justify-end gap-1">
+          {user.id === selfId ? null : (
+            <Button
+              variant="ghost"
+              busy={setDisabled.isPending && setDisabled.variables.userId === user.id}
+              onClick={() => {
+                setDisabled.mutate({ userId: user.id, disabled: user.disabledAt === null });
+              }}
+            >
+              {user.disabledAt === null ? "Disable" : "Enable"}
+              <span className="sr-only"> {user.email}</span>
+            </Button>
+          )}
+          <ResetPassword user={user} reset={resetPassword} />
+        </div>
+      ),
+    },
+  ];
+}
+
 export function UsersAdmin({ selfId }: { selfId: string }) {
   const trpc = useTRPC();
   const users = useQuery(trpc.users.list.queryOptions());
@@ -192,118 +247,27 @@ export function UsersAdmin({ selfId }: { selfId: string }) {
 
   return (
     <div className="space-y-5">
-      <section
-        aria-labelledby="users-heading"
-        className="rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900"
-      >
-        <h2 id="users-heading" className="mb-3 text-base font-semibold">
-          People
-        </h2>
+      <Section id="users" title="People">
         {rowError?.error == null ? null : (
           <ErrorAlert message={readError(rowError.error).message} />
         )}
-        {users.isPending ? (
-          <LoadingBlock label="Loading users" />
-        ) : users.isError ? (
-          <ErrorAlert message={readError(users.error).message} />
-        ) : (
-          <table className="w-full text-left text-sm" aria-label="Users">
-            <thead className="text-xs text-zinc-600 uppercase dark:text-zinc-400">
-              <tr>
-                <th className="py-1 pr-3">User</th>
-                <th className="py-1 pr-3">Role</th>
-                <th className="py-1 pr-3">State</th>
-                <th className="py-1 pr-3">Since</th>
-                <th className="py-1" />
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.map((user) => (
-                <tr
-                  key={user.id}
-                  data-testid="user-row"
-                  data-email={user.email}
-                  className="border-t border-zinc-200 align-top dark:border-zinc-800"
-                >
-                  <td className="py-2 pr-3">
-                    <div className="font-medium break-all">{user.email}</div>
-                    <div className="text-zinc-600 dark:text-zinc-400">{user.name}</div>
-                  </td>
-                  <td className="py-2 pr-3">
-                    <label className="sr-only" htmlFor={`role-${user.id}`}>
-                      Role of {user.email}
-                    </label>
-                    <select
-                      id={`role-${user.id}`}
-                      className="rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-600 dark:bg-zinc-950"
-                      value={user.role}
-                      disabled={mutations.setRole.isPending}
-                      onChange={(e) => {
-                        mutations.setRole.mutate({
-                          userId: user.id,
-                          role: e.target.value as TRole,
-                        });
-                      }}
-                    >
-                      {ROLES.map((r) => (
-                        <option key={r.value} value={r.value}>
-                          {r.value.toLowerCase()}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td className="py-2 pr-3">
-                    {user.disabledAt === null ? (
-                      <Badge tone="good">active</Badge>
-                    ) : (
-                      <Badge tone="bad">disabled</Badge>
-                    )}
-                    <div className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
-                      {user.activeSessions} session{user.activeSessions === 1 ? "" : "s"} ·{" "}
-                      {user.activeTokens} token{user.activeTokens === 1 ? "" : "s"}
-                    </div>
-                  </td>
-                  <td className="py-2 pr-3">
-                    <Timestamp date={user.createdAt} />
-                  </td>
-                  <td className="py-2 text-right">
-                    <div className="flex flex-wrap justify-end gap-1">
-                      {user.id === selfId ? null : (
-                        <Button
-                          variant="ghost"
-                          busy={
-                            mutations.setDisabled.isPending &&
-                            mutations.setDisabled.variables.userId === user.id
-                          }
-                          onClick={() => {
-                            mutations.setDisabled.mutate({
-                              userId: user.id,
-                              disabled: user.disabledAt === null,
-                            });
-                          }}
-                        >
-                          {user.disabledAt === null ? "Disable" : "Enable"}
-                          <span className="sr-only"> {user.email}</span>
-                        </Button>
-                      )}
-                      <ResetPassword user={user} reset={mutations.resetPassword} />
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
-      <section
-        aria-labelledby="new-user-heading"
-        className="rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900"
-      >
-        <h2 id="new-user-heading" className="mb-3 text-base font-semibold">
-          New user
-        </h2>
+        <QueryStatus query={users} loading="Loading users">
+          {(list) => (
+            <DataTable
+              caption="Users"
+              columns={userColumns(selfId, mutations)}
+              rows={list}
+              rowKey={(user) => user.id}
+              rowProps={(user) => ({ "data-testid": "user-row", "data-email": user.email })}
+              bodyPadding="py-2 pr-3 last:pr-0"
+              empty={null}
+            />
+          )}
+        </QueryStatus>
+      </Section>
+      <Section id="new-user" title="New user">
         <CreateUserForm create={mutations.create} />
-      </section>
+      </Section>
     </div>
   );
 }

@@ -1,5 +1,6 @@
 // SysV shared memory, SysV semaphores and /dev/shm files on the host: the instance's own, and everybody
 // else's marked "not ours" (never touched).
+import { DataTable, type TColumn } from "~/components/ui/data-table";
 import { Badge } from "~/components/ui/feedback";
 import type { TSnapshotView } from "~/lib/types";
 
@@ -70,65 +71,42 @@ export function ipcRows(snapshot: TSnapshotView): TIpcRow[] {
   ];
 }
 
+const COLUMNS: TColumn<TIpcRow>[] = [
+  { header: "Kind", className: "whitespace-nowrap", cell: (row) => row.kind },
+  { header: "ID", className: "font-mono break-all", minWidth: "sm", cell: (row) => row.id },
+  { header: "Key", className: "font-mono", cell: (row) => row.keyHex },
+  { header: "Owner uid", className: "font-mono", cell: (row) => row.owner },
+  { header: "Use", className: "whitespace-nowrap", cell: (row) => row.usage },
+  { header: "Detail", minWidth: "lg", cell: (row) => row.detail },
+  {
+    header: "Whose",
+    minWidth: "md",
+    cell: (row) => (
+      <>
+        <Badge tone={row.ours ? "info" : "neutral"}>{row.ours ? "ours" : "not ours"}</Badge>
+        <span className="mt-0.5 block text-xs">{row.reason}</span>
+      </>
+    ),
+  },
+];
+
 export function IpcTable({ snapshot }: { snapshot: TSnapshotView }) {
-  const rows = ipcRows(snapshot);
-  if (rows.length === 0) {
-    return (
-      <p className="text-sm text-zinc-600 dark:text-zinc-400">
-        No SysV shared memory, semaphore set or /dev/shm file on the host.
-      </p>
-    );
-  }
   return (
-    <div className="overflow-x-auto">
-      <table className="w-full text-left text-sm" data-testid="ipc-table">
-        <caption className="sr-only">IPC objects on the host</caption>
-        <thead className="text-xs text-zinc-600 uppercase dark:text-zinc-400">
-          <tr>
-            <th scope="col" className="py-1 pr-3 font-medium">
-              Kind
-            </th>
-            <th scope="col" className="py-1 pr-3 font-medium">
-              ID
-            </th>
-            <th scope="col" className="py-1 pr-3 font-medium">
-              Key
-            </th>
-            <th scope="col" className="py-1 pr-3 font-medium">
-              Owner uid
-            </th>
-            <th scope="col" className="py-1 pr-3 font-medium">
-              Use
-            </th>
-            <th scope="col" className="py-1 pr-3 font-medium">
-              Detail
-            </th>
-            <th scope="col" className="py-1 font-medium">
-              Whose
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr
-              key={row.key}
-              data-testid={`ipc-${row.key}`}
-              className={`border-t border-zinc-100 align-top dark:border-zinc-800 ${row.ours ? "" : "text-zinc-600 dark:text-zinc-400"}`}
-            >
-              <td className="py-1 pr-3 whitespace-nowrap">{row.kind}</td>
-              <td className="py-1 pr-3 font-mono break-all">{row.id}</td>
-              <td className="py-1 pr-3 font-mono">{row.keyHex}</td>
-              <td className="py-1 pr-3 font-mono">{row.owner}</td>
-              <td className="py-1 pr-3 whitespace-nowrap">{row.usage}</td>
-              <td className="py-1 pr-3">{row.detail}</td>
-              <td className="py-1">
-                <Badge tone={row.ours ? "info" : "neutral"}>{row.ours ? "ours" : "not ours"}</Badge>
-                <span className="mt-0.5 block text-xs">{row.reason}</span>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      caption="IPC objects on the host"
+      testId="ipc-table"
+      columns={COLUMNS}
+      rows={ipcRows(snapshot)}
+      rowKey={(row) => row.key}
+      rowProps={(row) => ({
+        "data-testid": `ipc-${row.key}`,
+        className: row.ours ? "" : "text-zinc-600 dark:text-zinc-400",
+      })}
+      empty={
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">
+          No SysV shared memory, semaphore set or /dev/shm file on the host.
+        </p>
+      }
+    />
   );
 }

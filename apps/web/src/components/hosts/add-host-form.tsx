@@ -5,7 +5,8 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
 import { Alert, ErrorAlert } from "~/components/ui/feedback";
-import { CONTROL_CLASS, TextField } from "~/components/ui/field";
+import { TextField } from "~/components/ui/field";
+import { useDraft } from "~/components/ui/use-draft";
 import { readError } from "~/lib/errors";
 import type { RouterOutputs } from "~/lib/types";
 import { useTRPC } from "~/trpc/react";
@@ -13,7 +14,6 @@ import {
   AuthFields,
   BecomeUserField,
   errorsAt,
-  readConnectionTarget,
   SshTargetField,
   toAddAuth,
   useConnectionDraft,
@@ -23,11 +23,9 @@ import {
 export function AddHostForm() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [name, setName] = useState("");
+  const form = useDraft({ name: "", fingerprint: "" });
   const connection = useConnectionDraft();
   const [acceptHostKey, setAcceptHostKey] = useState(true);
-  const [fingerprint, setFingerprint] = useState("");
-  const [targetError, setTargetError] = useState<string | null>(null);
   const [added, setAdded] = useState<RouterOutputs["hosts"]["add"] | null>(null);
   const [presented, setPresented] = useState<RouterOutputs["hosts"]["testConnection"] | null>(null);
 
@@ -37,8 +35,7 @@ export function AddHostForm() {
         setAdded(host);
         // Secrets do not linger in the page once they are sealed on the server.
         connection.reset({ authKind: connection.draft.authKind });
-        setName("");
-        setFingerprint("");
+        form.clear();
         setPresented(null);
         await queryClient.invalidateQueries({ queryKey: trpc.hosts.list.queryKey() });
         await queryClient.invalidateQueries({ queryKey: trpc.instances.list.queryKey() });
@@ -56,13 +53,8 @@ export function AddHostForm() {
 
   /** The connection fields both the test and the add send, or null when the SSH target does not parse. */
   const readConnection = () => {
-    const parsed = readConnectionTarget(connection.draft);
-    if (!parsed.ok) {
-      setTargetError(parsed.error);
-      return null;
-    }
-    setTargetError(null);
-    return { ...parsed.value, auth: toAddAuth(connection.draft) };
+    const target = connection.readTarget();
+    return target === null ? null : { ...target, auth: toAddAuth(connection.draft) };
   };
 
   const changeConnection = (patch: Partial<TConnectionDraft>) => {
@@ -76,12 +68,12 @@ export function AddHostForm() {
     testConnection.reset();
     const fields = readConnection();
     if (fields === null) return;
-    add.mutate({ name: name.trim(), ...fields, hostKey });
+    add.mutate({ name: form.values.name.trim(), ...fields, hostKey });
   };
 
   const submit = (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
-    addWith(acceptHostKey ? { acceptNew: true } : { fingerprint: fingerprint.trim() });
+    addWith(acceptHostKey ? { acceptNew: true } : { fingerprint: form.values.fingerprint.trim() });
   };
 
   const test = () => {
@@ -95,8 +87,6 @@ export function AddHostForm() {
   const testError = testConnection.isError ? readError(testConnection.error) : null;
   const error = add.isError ? readError(add.error) : testError;
   const fields = error?.fieldErrors ?? {};
-  const targetErrors =
-    targetError === null ? errorsAt(fields, "sshUser", "address", "port") : [targetError];
 
   return (
     <form onSubmit={submit} className="space-y-4" aria-label="Add a host" noValidate={false}>
@@ -105,10 +95,7 @@ export function AddHostForm() {
           label="Name"
           name="host-name"
           required
-          value={name}
-          onChange={(event) => {
-            setName(event.target.value);
-          }}
+          {...form.bind("name")}
           placeholder="db1"
           hint="How the console and the CLI refer to this host."
           errors={errorsAt(fields, "name")}
@@ -116,7 +103,7 @@ export function AddHostForm() {
         <SshTargetField
           draft={connection.draft}
           onChange={changeConnection}
-          errors={targetErrors}
+          errors={connection.targetErrors(fields)}
         />
       </div>
 
@@ -144,33 +131,26 @@ export function AddHostForm() {
             </span>
           </label>
           {acceptHostKey ? null : (
-            <label className="mt-2 block text-sm">
-              <span className="mb-1 block font-medium">Expected fingerprint</span>
-              <input
-                name="host-key-fingerprint"
-                required
-                value={fingerprint}
-                onChange={(event) => {
-                  setFingerprint(event.target.value);
-                }}
-                placeholder="SHA256:…"
-                spellCheck={false}
-                aria-invalid={
-                  errorsAt(fields, "hostKey.fingerprint", "hostKey") !== undefined || undefined
-                }
-                className={`${CONTROL_CLASS} font-mono`}
-              />
-              <span className="mt-1 block text-xs text-zinc-600 dark:text-zinc-400">
-                From{" "}
-                <code className="font-mono">ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub</code>{" "}
-                on the host.
-              </span>
-              {errorsAt(fields, "hostKey.fingerprint", "hostKey") === undefined ? null : (
-                <span className="mt-1 block text-xs font-medium text-red-700 dark:text-red-400">
-                  {errorsAt(fields, "hostKey.fingerprint", "hostKey")?.join("; ")}
-                </span>
-              )}
-            </label>
+            <TextField
+              label="Expected fingerprint"
+              name="host-key-fingerprint"
+              required
+              {...form.bind("fingerprint")}
+              placeholder="SHA256:…"
+              spellCheck={false}
+              controlClassName="font-mono"
+              className="mt-2"
+              hint={
+                <>
+                  From{" "}
+                  <code className="font-mono">
+                    ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub
+                  </code>{" "}
+                  on the host.
+                </>
+              }
+              errors={errorsAt(fields, "hostKey.fingerprint", "hostKey")}
+            />
           )}
         </fieldset>
       </div>

@@ -6,6 +6,7 @@ import { useState, type SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
 import { Alert, ErrorAlert } from "~/components/ui/feedback";
 import { SelectField, TextField } from "~/components/ui/field";
+import { useDraft } from "~/components/ui/use-draft";
 import { readError } from "~/lib/errors";
 import type { RouterOutputs, THostItem } from "~/lib/types";
 import { useTRPC } from "~/trpc/react";
@@ -18,27 +19,21 @@ function optional(value: string): string | undefined {
 export function AddInstanceForm({ hosts }: { hosts: THostItem[] }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [host, setHost] = useState("");
-  const [pgdata, setPgdata] = useState("");
-  const [pgBin, setPgBin] = useState("");
-  const [logFile, setLogFile] = useState("");
-  const [name, setName] = useState("");
+  const form = useDraft({ host: "", pgdata: "", pgBin: "", logFile: "", name: "" });
   const [added, setAdded] = useState<RouterOutputs["instances"]["add"] | null>(null);
 
   const add = useMutation(
     trpc.instances.add.mutationOptions({
       onSuccess: async (instance) => {
         setAdded(instance);
-        setPgdata("");
-        setPgBin("");
-        setLogFile("");
-        setName("");
+        form.clear("pgdata", "pgBin", "logFile", "name");
         await queryClient.invalidateQueries({ queryKey: trpc.hosts.list.queryKey() });
         await queryClient.invalidateQueries({ queryKey: trpc.instances.list.queryKey() });
       },
     }),
   );
 
+  const { host, pgdata, pgBin, logFile, name } = form.values;
   const selectedHost = host === "" ? (hosts[0]?.name ?? "") : host;
 
   const submit = (event: SubmitEvent<HTMLFormElement>) => {
@@ -65,25 +60,15 @@ export function AddInstanceForm({ hosts }: { hosts: THostItem[] }) {
         <SelectField
           label="Host"
           name="instance-host"
+          options={hosts.map((candidate) => candidate.name)}
+          {...form.bind("host")}
           value={selectedHost}
-          onChange={(event) => {
-            setHost(event.target.value);
-          }}
           errors={fields.host}
-        >
-          {hosts.map((candidate) => (
-            <option key={candidate.id} value={candidate.name}>
-              {candidate.name}
-            </option>
-          ))}
-        </SelectField>
+        />
         <TextField
           label="Name (optional)"
           name="instance-name"
-          value={name}
-          onChange={(event) => {
-            setName(event.target.value);
-          }}
+          {...form.bind("name")}
           placeholder="derived from the data directory"
           spellCheck={false}
           hint="Typed to confirm destructive steps (rungs 2–4)."
@@ -93,10 +78,7 @@ export function AddInstanceForm({ hosts }: { hosts: THostItem[] }) {
           label="Data directory (PGDATA)"
           name="pgdata"
           required
-          value={pgdata}
-          onChange={(event) => {
-            setPgdata(event.target.value);
-          }}
+          {...form.bind("pgdata")}
           placeholder="/var/lib/postgresql/15/main"
           spellCheck={false}
           controlClassName="font-mono"
@@ -105,10 +87,7 @@ export function AddInstanceForm({ hosts }: { hosts: THostItem[] }) {
         <TextField
           label="Bin directory (optional)"
           name="pg-bin"
-          value={pgBin}
-          onChange={(event) => {
-            setPgBin(event.target.value);
-          }}
+          {...form.bind("pgBin")}
           placeholder="/usr/lib/postgresql/15/bin"
           spellCheck={false}
           controlClassName="font-mono"
@@ -118,10 +97,7 @@ export function AddInstanceForm({ hosts }: { hosts: THostItem[] }) {
         <TextField
           label="Server log file (optional)"
           name="log-file"
-          value={logFile}
-          onChange={(event) => {
-            setLogFile(event.target.value);
-          }}
+          {...form.bind("logFile")}
           placeholder="/var/log/postgresql/postgresql-15-main.log"
           spellCheck={false}
           controlClassName="font-mono"

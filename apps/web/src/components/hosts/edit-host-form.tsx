@@ -2,7 +2,7 @@
 // Edit a host: SSH target, authentication and become user, prefilled with the stored non-secret values. Saving runs
 // the connection test against the pinned host key first; when it fails nothing is changed and the form says why.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState, type SubmitEvent } from "react";
+import type { SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
 import { ErrorAlert } from "~/components/ui/feedback";
 import { readError } from "~/lib/errors";
@@ -12,8 +12,6 @@ import { useTRPC } from "~/trpc/react";
 import {
   AuthFields,
   BecomeUserField,
-  errorsAt,
-  readConnectionTarget,
   SshTargetField,
   toUpdateAuth,
   useConnectionDraft,
@@ -43,7 +41,6 @@ export function EditHostForm({
     authKind: stored,
     becomeUser: host.becomeUser ?? "",
   });
-  const [targetError, setTargetError] = useState<string | null>(null);
 
   const update = useMutation(
     trpc.hosts.update.mutationOptions({
@@ -60,25 +57,19 @@ export function EditHostForm({
 
   const submit = (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const parsed = readConnectionTarget(connection.draft);
-    if (!parsed.ok) {
-      setTargetError(parsed.error);
-      return;
-    }
-    setTargetError(null);
+    const target = connection.readTarget();
+    if (target === null) return;
     update.mutate({
       hostId: host.id,
-      ...parsed.value,
+      ...target,
       // An emptied field removes the become user.
-      becomeUser: parsed.value.becomeUser ?? null,
+      becomeUser: target.becomeUser ?? null,
       auth: toUpdateAuth(connection.draft),
     });
   };
 
   const error = update.isError ? readError(update.error) : null;
   const fields = error?.fieldErrors ?? {};
-  const targetErrors =
-    targetError === null ? errorsAt(fields, "sshUser", "address", "port") : [targetError];
 
   return (
     <form onSubmit={submit} className="space-y-4" aria-label={`Edit host ${host.name}`}>
@@ -91,7 +82,7 @@ export function EditHostForm({
         <SshTargetField
           draft={connection.draft}
           onChange={connection.change}
-          errors={targetErrors}
+          errors={connection.targetErrors(fields)}
         />
         <BecomeUserField draft={connection.draft} onChange={connection.change} fields={fields} />
       </div>

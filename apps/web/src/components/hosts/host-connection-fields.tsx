@@ -37,9 +37,13 @@ const EMPTY_DRAFT: TConnectionDraft = {
   becomeUser: "",
 };
 
-/** The draft, a patching setter, and a reset to the initial values (secrets never survive a reset). */
+/**
+ * The draft, a patching setter, a reset to the initial values (secrets never survive a reset), and the SSH target
+ * read from the draft: parsed, or null while the target field says why it does not parse.
+ */
 export function useConnectionDraft(initial: Partial<TConnectionDraft> = {}) {
   const [draft, setDraft] = useState<TConnectionDraft>({ ...EMPTY_DRAFT, ...initial });
+  const [targetError, setTargetError] = useState<string | null>(null);
   return {
     draft,
     change: (patch: Partial<TConnectionDraft>) => {
@@ -48,6 +52,14 @@ export function useConnectionDraft(initial: Partial<TConnectionDraft> = {}) {
     reset: (values: Partial<TConnectionDraft> = initial) => {
       setDraft({ ...EMPTY_DRAFT, ...values });
     },
+    readTarget: () => {
+      const parsed = readConnectionTarget(draft);
+      setTargetError(parsed.ok ? null : parsed.error);
+      return parsed.ok ? parsed.value : null;
+    },
+    /** The target field's messages: its own parse error, else the server's for the parts it holds. */
+    targetErrors: (fields: TFieldErrors) =>
+      targetError === null ? errorsAt(fields, "sshUser", "address", "port") : [targetError],
   };
 }
 
@@ -61,7 +73,7 @@ function optional(value: string): string | undefined {
 }
 
 /** The parsed SSH target and the become user, or the target's error. */
-export function readConnectionTarget(
+function readConnectionTarget(
   draft: TConnectionDraft,
 ):
   | { ok: true; value: TSshTarget & { becomeUser: string | undefined } }

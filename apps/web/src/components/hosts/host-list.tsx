@@ -4,6 +4,7 @@
 import Link from "next/link";
 import { useState } from "react";
 import { Button } from "~/components/ui/button";
+import { DataTable, type TColumn } from "~/components/ui/data-table";
 import { Alert, Badge, EmptyState, ErrorAlert, LoadingBlock } from "~/components/ui/feedback";
 import { Age, Timestamp } from "~/components/ui/time";
 import { readError } from "~/lib/errors";
@@ -154,64 +155,58 @@ function HostCard({ host, isAdmin }: { host: THostItem; isAdmin: boolean }) {
             )}
           </div>
         )}
-        {host.instances.length === 0 ? (
-          <p className="text-zinc-600 dark:text-zinc-400">No instances yet: add one below.</p>
-        ) : (
-          <InstanceTable host={host} />
-        )}
+        <InstanceTable host={host} />
       </div>
     </li>
   );
 }
 
+type TInstance = THostItem["instances"][number];
+
+const INSTANCE_COLUMNS: TColumn<TInstance>[] = [
+  {
+    header: "Instance",
+    cell: (instance) => (
+      <Link
+        href={`/instances/${instance.id}`}
+        className="font-medium text-sky-800 underline-offset-2 hover:underline dark:text-sky-300"
+      >
+        {instance.name}
+      </Link>
+    ),
+  },
+  {
+    header: "Data directory",
+    className: "font-mono text-xs break-all",
+    minWidth: "md",
+    cell: (instance) => instance.dataDir,
+  },
+  {
+    header: "Last verdict",
+    cell: ({ snapshots: [last] }) =>
+      last === undefined ? (
+        <span className="text-zinc-600 dark:text-zinc-400">never diagnosed</span>
+      ) : (
+        <Badge tone={verdictTone(last.verdict)}>{last.verdict}</Badge>
+      ),
+  },
+  {
+    header: "Diagnosed",
+    className: "whitespace-nowrap",
+    cell: ({ snapshots: [last] }) => (last === undefined ? "—" : <Age date={last.takenAt} />),
+  },
+];
+
 function InstanceTable({ host }: { host: THostItem }) {
   return (
-    <table className="w-full text-left text-sm">
-      <caption className="sr-only">Instances on {host.name}</caption>
-      <thead className="text-xs text-zinc-600 uppercase dark:text-zinc-400">
-        <tr>
-          <th scope="col" className="py-1 pr-4 font-medium">
-            Instance
-          </th>
-          <th scope="col" className="py-1 pr-4 font-medium">
-            Data directory
-          </th>
-          <th scope="col" className="py-1 pr-4 font-medium">
-            Last verdict
-          </th>
-          <th scope="col" className="py-1 font-medium">
-            Diagnosed
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {host.instances.map((instance) => {
-          const last = instance.snapshots[0];
-          return (
-            <tr key={instance.id} className="border-t border-zinc-100 dark:border-zinc-800">
-              <td className="py-1.5 pr-4">
-                <Link
-                  href={`/instances/${instance.id}`}
-                  className="font-medium text-sky-800 underline-offset-2 hover:underline dark:text-sky-300"
-                >
-                  {instance.name}
-                </Link>
-              </td>
-              <td className="py-1.5 pr-4 font-mono text-xs break-all">{instance.dataDir}</td>
-              <td className="py-1.5 pr-4">
-                {last === undefined ? (
-                  <span className="text-zinc-600 dark:text-zinc-400">never diagnosed</span>
-                ) : (
-                  <Badge tone={verdictTone(last.verdict)}>{last.verdict}</Badge>
-                )}
-              </td>
-              <td className="py-1.5 whitespace-nowrap">
-                {last === undefined ? "—" : <Age date={last.takenAt} />}
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <DataTable
+      caption={`Instances on ${host.name}`}
+      columns={INSTANCE_COLUMNS}
+      rows={host.instances}
+      rowKey={(instance) => instance.id}
+      padding="py-1 pr-4 last:pr-0"
+      bodyPadding="py-1.5 pr-4 last:pr-0"
+      empty={<p className="text-zinc-600 dark:text-zinc-400">No instances yet: add one below.</p>}
+    />
   );
 }

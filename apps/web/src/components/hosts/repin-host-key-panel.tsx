@@ -4,8 +4,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type ReactNode, type SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
-import { Alert, ErrorAlert, LoadingBlock } from "~/components/ui/feedback";
+import { Alert, ErrorAlert } from "~/components/ui/feedback";
 import { TextField } from "~/components/ui/field";
+import { QueryStatus } from "~/components/ui/query-status";
 import { Timestamp } from "~/components/ui/time";
 import { readError } from "~/lib/errors";
 import type { RouterOutputs, THostItem } from "~/lib/types";
@@ -110,31 +111,31 @@ export function RepinHostKeyPanel({
         </p>
       </div>
 
-      {review.isPending ? (
-        <LoadingBlock label="Asking the host for its key…" className="h-20" />
-      ) : review.isError ? (
-        <ErrorAlert
-          title="Could not fetch the key the host presents"
-          message={readError(review.error).message}
-        />
-      ) : (
-        <div className="grid gap-3 md:grid-cols-2">
-          <KeyColumn
-            title="Pinned (trusted until now)"
-            keyShown={review.data.pinned}
-            testId="repin-pinned-fingerprint"
-          />
-          <KeyColumn
-            title="Presented now"
-            keyShown={review.data.presented}
-            testId="repin-presented-fingerprint"
-          >
-            <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
-              Fetched live <Timestamp date={review.data.fetchedAt} />, without logging in.
-            </p>
-          </KeyColumn>
-        </div>
-      )}
+      <QueryStatus
+        query={review}
+        loading="Asking the host for its key…"
+        loadingClassName="h-20"
+        errorTitle="Could not fetch the key the host presents"
+      >
+        {(data) => (
+          <div className="grid gap-3 md:grid-cols-2">
+            <KeyColumn
+              title="Pinned (trusted until now)"
+              keyShown={data.pinned}
+              testId="repin-pinned-fingerprint"
+            />
+            <KeyColumn
+              title="Presented now"
+              keyShown={data.presented}
+              testId="repin-presented-fingerprint"
+            >
+              <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
+                Fetched live <Timestamp date={data.fetchedAt} />, without logging in.
+              </p>
+            </KeyColumn>
+          </div>
+        )}
+      </QueryStatus>
       {changedAgain && !backToPinned ? (
         <Alert tone="warn" title="The key changed again">
           This is not the key recorded at the mismatch ({host.hostKeyMismatchFingerprint}).

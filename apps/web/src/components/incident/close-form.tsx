@@ -48,13 +48,8 @@ export function CloseForm({
         onChange={(event) => {
           setOutcome(event.target.value as TIncidentOutcome);
         }}
-      >
-        {OUTCOMES.map((candidate) => (
-          <option key={candidate.value} value={candidate.value}>
-            {candidate.label}
-          </option>
-        ))}
-      </SelectField>
+        options={OUTCOMES}
+      />
       <TextAreaField
         label="Summary"
         name="summary"

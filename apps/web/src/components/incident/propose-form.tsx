@@ -59,14 +59,11 @@ export function ProposeForm({
           setRung(event.target.value);
         }}
         errors={error?.fieldErrors.rung}
-      >
-        {[0, 1, 2, 3, 4].map((value) => (
-          <option key={value} value={value}>
-            {value} — {RUNG_NAMES[value]}
-            {value === recommendedRung ? " (recommended)" : ""}
-          </option>
-        ))}
-      </SelectField>
+        options={[0, 1, 2, 3, 4].map((value) => ({
+          value: String(value),
+          label: `${String(value)} — ${RUNG_NAMES[value] ?? ""}${value === recommendedRung ? " (recommended)" : ""}`,
+        }))}
+      />
       <TextAreaField
         label={needsReason ? "Reason (required, recorded)" : "Reason (optional)"}
         name="propose-reason"

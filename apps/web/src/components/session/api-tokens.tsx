@@ -5,11 +5,61 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
 import { CopyBlock } from "~/components/ui/copy-block";
-import { Alert, Badge, EmptyState, ErrorAlert, LoadingBlock } from "~/components/ui/feedback";
+import { DataTable, type TColumn } from "~/components/ui/data-table";
+import { Alert, Badge, EmptyState, ErrorAlert } from "~/components/ui/feedback";
 import { TextField } from "~/components/ui/field";
+import { QueryStatus } from "~/components/ui/query-status";
 import { Timestamp } from "~/components/ui/time";
 import { readError } from "~/lib/errors";
+import type { RouterOutputs } from "~/lib/types";
 import { useTRPC } from "~/trpc/react";
+
+type TToken = RouterOutputs["tokens"]["list"][number];
+
+/** `revoking`: the token whose revocation is on its way, if any. */
+function tokenColumns(
+  all: boolean,
+  revoking: string | null,
+  revoke: (tokenId: string) => void,
+): TColumn<TToken>[] {
+  return [
+    { header: "Name", className: "break-all", minWidth: "md", cell: (token) => token.name },
+    ...(all ? [{ header: "User", cell: (token: TToken) => token.user.email }] : []),
+    { header: "Starts with", className: "font-mono", cell: (token) => `${token.prefix}…` },
+    { header: "Created", cell: (token) => <Timestamp date={token.createdAt} /> },
+    {
+      header: "Last used",
+      cell: (token) =>
+        token.lastUsedAt === null ? "never" : <Timestamp date={token.lastUsedAt} />,
+    },
+    {
+      header: "State",
+      cell: (token) =>
+        token.revokedAt === null ? (
+          <Badge tone="good">active</Badge>
+        ) : (
+          <Badge tone="neutral">revoked</Badge>
+        ),
+    },
+    {
+      header: "Actions",
+      hideHeader: true,
+      className: "text-right",
+      cell: (token) =>
+        token.revokedAt === null ? (
+          <Button
+            variant="ghost"
+            busy={revoking === token.id}
+            onClick={() => {
+              revoke(token.id);
+            }}
+          >
+            Revoke<span className="sr-only"> {token.name}</span>
+          </Button>
+        ) : null,
+    },
+  ];
+}
 
 export function ApiTokens({ all = false }: { all?: boolean }) {
   const trpc = useTRPC();
@@ -70,68 +120,29 @@ export function ApiTokens({ all = false }: { all?: boolean }) {
         <ErrorAlert message={createError.message} />
       ) : null}
       {revoke.isError ? <ErrorAlert message={readError(revoke.error).message} /> : null}
-      {tokens.isPending ? (
-        <LoadingBlock label="Loading API tokens" />
-      ) : tokens.isError ? (
-        <ErrorAlert message={readError(tokens.error).message} />
-      ) : tokens.data.length === 0 ? (
-        <EmptyState title="No API tokens">
-          Create one here, or run <code className="font-mono">pgrescue login</code>.
-        </EmptyState>
-      ) : (
-        <table className="w-full text-left text-sm" aria-label="API tokens">
-          <thead className="text-xs text-zinc-600 uppercase dark:text-zinc-400">
-            <tr>
-              <th className="py-1 pr-3">Name</th>
-              {all ? <th className="py-1 pr-3">User</th> : null}
-              <th className="py-1 pr-3">Starts with</th>
-              <th className="py-1 pr-3">Created</th>
-              <th className="py-1 pr-3">Last used</th>
-              <th className="py-1 pr-3">State</th>
-              <th className="py-1" />
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.data.map((token) => (
-              <tr
-                key={token.id}
-                className="border-t border-zinc-200 dark:border-zinc-800"
-                data-testid="api-token-row"
-              >
-                <td className="py-1.5 pr-3 break-all">{token.name}</td>
-                {all ? <td className="py-1.5 pr-3">{token.user.email}</td> : null}
-                <td className="py-1.5 pr-3 font-mono">{token.prefix}…</td>
-                <td className="py-1.5 pr-3">
-                  <Timestamp date={token.createdAt} />
-                </td>
-                <td className="py-1.5 pr-3">
-                  {token.lastUsedAt === null ? "never" : <Timestamp date={token.lastUsedAt} />}
-                </td>
-                <td className="py-1.5 pr-3">
-                  {token.revokedAt === null ? (
-                    <Badge tone="good">active</Badge>
-                  ) : (
-                    <Badge tone="neutral">revoked</Badge>
-                  )}
-                </td>
-                <td className="py-1.5 text-right">
-                  {token.revokedAt === null ? (
-                    <Button
-                      variant="ghost"
-                      busy={revoke.isPending && revoke.variables.tokenId === token.id}
-                      onClick={() => {
-                        revoke.mutate({ tokenId: token.id });
-                      }}
-                    >
-                      Revoke<span className="sr-only"> {token.name}</span>
-                    </Button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <QueryStatus query={tokens} loading="Loading API tokens">
+        {(list) => (
+          <DataTable
+            caption="API tokens"
+            columns={tokenColumns(
+              all,
+              revoke.isPending ? revoke.variables.tokenId : null,
+              (tokenId) => {
+                revoke.mutate({ tokenId });
+              },
+            )}
+            rows={list}
+            rowKey={(token) => token.id}
+            rowProps={() => ({ "data-testid": "api-token-row" })}
+            bodyPadding="py-1.5 pr-3 last:pr-0"
+            empty={
+              <EmptyState title="No API tokens">
+                Create one here, or run <code className="font-mono">pgrescue login</code>.
+              </EmptyState>
+            }
+          />
+        )}
+      </QueryStatus>
     </div>
   );
 }

@@ -1,29 +1,28 @@
 "use client";
 // Change one's own password, proving the current one.
 import { useMutation } from "@tanstack/react-query";
-import { useState, type SubmitEvent } from "react";
+import type { SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
 import { Alert, ErrorAlert } from "~/components/ui/feedback";
 import { TextField } from "~/components/ui/field";
+import { useDraft } from "~/components/ui/use-draft";
 import { readError } from "~/lib/errors";
 import { useTRPC } from "~/trpc/react";
 
 export function ChangePasswordForm() {
   const trpc = useTRPC();
-  const [current, setCurrent] = useState("");
-  const [next, setNext] = useState("");
+  const draft = useDraft({ current: "", next: "" });
   const change = useMutation(
     trpc.users.changePassword.mutationOptions({
       onSuccess: () => {
-        setCurrent("");
-        setNext("");
+        draft.clear();
       },
     }),
   );
   const error = change.isError ? readError(change.error) : null;
   const submit = (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
-    change.mutate({ currentPassword: current, newPassword: next });
+    change.mutate({ currentPassword: draft.values.current, newPassword: draft.values.next });
   };
   return (
     <form onSubmit={submit} className="max-w-sm space-y-3" aria-label="Change your password">
@@ -33,10 +32,7 @@ export function ChangePasswordForm() {
         type="password"
         autoComplete="current-password"
         required
-        value={current}
-        onChange={(event) => {
-          setCurrent(event.target.value);
-        }}
+        {...draft.bind("current")}
       />
       <TextField
         label="New password"
@@ -45,11 +41,8 @@ export function ChangePasswordForm() {
         autoComplete="new-password"
         required
         hint="At least 12 characters."
-        value={next}
+        {...draft.bind("next")}
         errors={error?.fieldErrors.newPassword}
-        onChange={(event) => {
-          setNext(event.target.value);
-        }}
       />
       {change.isSuccess ? (
         <Alert tone="good" role="status">

@@ -6,16 +6,14 @@ import { useEffect, useState, type SubmitEvent } from "react";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Alert, ErrorAlert } from "~/components/ui/feedback";
 import { TextField } from "~/components/ui/field";
+import { useDraft } from "~/components/ui/use-draft";
 import { readError } from "~/lib/errors";
 import { useTRPC } from "~/trpc/react";
 
 export function SetupForm() {
   const trpc = useTRPC();
   const [token, setToken] = useState<string | null>(null);
-  const [email, setEmail] = useState("");
-  const [name, setName] = useState("");
-  const [password, setPassword] = useState("");
-  const [repeat, setRepeat] = useState("");
+  const draft = useDraft({ email: "", name: "", password: "", repeat: "" });
   const complete = useMutation(trpc.setup.complete.mutationOptions());
 
   useEffect(() => {
@@ -44,6 +42,7 @@ export function SetupForm() {
   }
   const error = complete.isError ? readError(complete.error) : null;
   const fields = error?.fieldErrors ?? {};
+  const { email, name, password, repeat } = draft.values;
   const mismatch = repeat !== "" && repeat !== password ? ["the two passwords differ"] : undefined;
 
   const submit = (event: SubmitEvent<HTMLFormElement>) => {
@@ -65,22 +64,16 @@ export function SetupForm() {
         type="email"
         autoComplete="username"
         required
-        value={email}
+        {...draft.bind("email")}
         errors={fields.email}
-        onChange={(event) => {
-          setEmail(event.target.value);
-        }}
       />
       <TextField
         label="Name"
         name="name"
         autoComplete="name"
         required
-        value={name}
+        {...draft.bind("name")}
         errors={fields.name}
-        onChange={(event) => {
-          setName(event.target.value);
-        }}
       />
       <TextField
         label="Password"
@@ -89,11 +82,8 @@ export function SetupForm() {
         autoComplete="new-password"
         required
         hint="At least 12 characters; a passphrase is easiest to type at 03:00."
-        value={password}
+        {...draft.bind("password")}
         errors={fields.password}
-        onChange={(event) => {
-          setPassword(event.target.value);
-        }}
       />
       <TextField
         label="Password again"
@@ -101,11 +91,8 @@ export function SetupForm() {
         type="password"
         autoComplete="new-password"
         required
-        value={repeat}
+        {...draft.bind("repeat")}
         errors={mismatch}
-        onChange={(event) => {
-          setRepeat(event.target.value);
-        }}
       />
       {error === null || (fields.email ?? fields.name ?? fields.password) !== undefined ? null : (
         <ErrorAlert title="The admin was not created" message={error.message} />

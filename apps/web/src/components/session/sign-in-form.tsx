@@ -4,11 +4,11 @@ import { useState, type SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
 import { Alert, ErrorAlert } from "~/components/ui/feedback";
 import { TextField } from "~/components/ui/field";
+import { useDraft } from "~/components/ui/use-draft";
 import { signInProblem } from "~/lib/sign-in-problem";
 
 export function SignInForm({ next, expired }: { next: string; expired: boolean }) {
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
+  const draft = useDraft({ email: "", password: "" });
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
 
@@ -20,7 +20,7 @@ export function SignInForm({ next, expired }: { next: string; expired: boolean }
       const response = await fetch("/api/auth/sign-in/email", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ email: email.trim(), password }),
+        body: JSON.stringify({ email: draft.values.email.trim(), password: draft.values.password }),
       });
       if (!response.ok) {
         const body = (await response.json().catch(() => ({}))) as {
@@ -28,11 +28,11 @@ export function SignInForm({ next, expired }: { next: string; expired: boolean }
           message?: unknown;
         };
         setError(signInProblem(response.status, body));
-        setPassword("");
+        draft.clear("password");
         setPending(false);
         return;
       }
-      setPassword("");
+      draft.clear("password");
       // A full load: every part of the page starts over with the new session.
       window.location.assign(next);
     } catch (caught) {
@@ -62,10 +62,7 @@ export function SignInForm({ next, expired }: { next: string; expired: boolean }
         spellCheck={false}
         required
         autoFocus
-        value={email}
-        onChange={(event) => {
-          setEmail(event.target.value);
-        }}
+        {...draft.bind("email")}
       />
       <TextField
         label="Password"
@@ -73,10 +70,7 @@ export function SignInForm({ next, expired }: { next: string; expired: boolean }
         type="password"
         autoComplete="current-password"
         required
-        value={password}
-        onChange={(event) => {
-          setPassword(event.target.value);
-        }}
+        {...draft.bind("password")}
       />
       {error === null ? null : <ErrorAlert title="Not signed in" message={error} />}
       <Button type="submit" variant="primary" busy={pending} disabled={pending}>

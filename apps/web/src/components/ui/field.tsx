@@ -1,5 +1,7 @@
 "use client";
-// Labelled form controls with hint and error text wired through aria-describedby.
+// One labelled-field row for every form: the label, the control, a hint and the errors, tied together by ids
+// (htmlFor, aria-describedby, aria-invalid). TextField, TextAreaField and SelectField are that row around the usual
+// controls; a form with a control of its own renders it inside Field.
 import {
   useId,
   type InputHTMLAttributes,
@@ -11,46 +13,49 @@ import {
 export const CONTROL_CLASS =
   "block w-full rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 text-sm text-zinc-900 placeholder:text-zinc-500 focus-visible:border-sky-600 focus-visible:outline-2 focus-visible:outline-offset-0 focus-visible:outline-sky-500 aria-[invalid=true]:border-red-600 disabled:bg-zinc-100 disabled:text-zinc-500 dark:border-zinc-600 dark:bg-zinc-950 dark:text-zinc-100 dark:placeholder:text-zinc-400 dark:aria-[invalid=true]:border-red-400 dark:disabled:bg-zinc-800";
 
-type TFieldFrame = {
+/** What the control of a row carries so that its label, hint and errors belong to it. */
+export type TControlProps = {
+  id: string;
+  "aria-describedby": string | undefined;
+  "aria-invalid": true | undefined;
+};
+
+type TFieldRow = {
   label: ReactNode;
   hint?: ReactNode;
   /** Messages for this field (from the server's zod errors or a client check). */
   errors?: readonly string[] | undefined;
-  /** Classes of the wrapper (layout). */
+  /** Classes of the row (layout). */
   className?: string;
-  /** Extra classes of the control itself (e.g. font-mono). */
-  controlClassName?: string;
 };
 
-function useFieldIds(errors: readonly string[] | undefined, hint: ReactNode) {
+/**
+ * The row itself. The label is read by screen readers only with `hideLabel` (a control whose row already says
+ * what it is, like a select in a table). Whether the field is required is the control's `required` attribute; the
+ * labels say "(optional)" where a field may stay empty.
+ */
+export function Field({
+  label,
+  hint,
+  errors,
+  className = "",
+  hideLabel = false,
+  children,
+}: TFieldRow & { hideLabel?: boolean; children: (control: TControlProps) => ReactNode }) {
   const id = useId();
   const hintId = hint === undefined ? undefined : `${id}-hint`;
   const errorId = errors !== undefined && errors.length > 0 ? `${id}-error` : undefined;
-  const describedBy = [hintId, errorId].filter((part) => part !== undefined).join(" ") || undefined;
-  return { id, hintId, errorId, describedBy, invalid: errorId !== undefined };
-}
-
-function FieldFrame({
-  id,
-  label,
-  hint,
-  hintId,
-  errors,
-  errorId,
-  className = "",
-  children,
-}: TFieldFrame & {
-  id: string;
-  hintId: string | undefined;
-  errorId: string | undefined;
-  children: ReactNode;
-}) {
+  const describedBy = [hintId, errorId].filter((part) => part !== undefined).join(" ");
   return (
     <div className={className}>
-      <label htmlFor={id} className="mb-1 block text-sm font-medium">
+      <label htmlFor={id} className={hideLabel ? "sr-only" : "mb-1 block text-sm font-medium"}>
         {label}
       </label>
-      {children}
+      {children({
+        id,
+        "aria-describedby": describedBy === "" ? undefined : describedBy,
+        "aria-invalid": errorId === undefined ? undefined : true,
+      })}
       {hint === undefined ? null : (
         <p id={hintId} className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">
           {hint}
@@ -65,6 +70,11 @@ function FieldFrame({
   );
 }
 
+type TControlExtras = {
+  /** Extra classes of the control itself (e.g. font-mono). */
+  controlClassName?: string;
+};
+
 export function TextField({
   label,
   hint,
@@ -72,18 +82,13 @@ export function TextField({
   className,
   controlClassName = "",
   ...input
-}: TFieldFrame & Omit<InputHTMLAttributes<HTMLInputElement>, "className">) {
-  const ids = useFieldIds(errors, hint);
+}: TFieldRow & TControlExtras & Omit<InputHTMLAttributes<HTMLInputElement>, "className">) {
   return (
-    <FieldFrame {...ids} label={label} hint={hint} errors={errors} className={className}>
-      <input
-        id={ids.id}
-        aria-describedby={ids.describedBy}
-        aria-invalid={ids.invalid || undefined}
-        className={`${CONTROL_CLASS} ${controlClassName}`}
-        {...input}
-      />
-    </FieldFrame>
+    <Field label={label} hint={hint} errors={errors} className={className}>
+      {(control) => (
+        <input {...control} className={`${CONTROL_CLASS} ${controlClassName}`} {...input} />
+      )}
+    </Field>
   );
 }
 
@@ -94,19 +99,28 @@ export function TextAreaField({
   className,
   controlClassName = "",
   ...textarea
-}: TFieldFrame & Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, "className">) {
-  const ids = useFieldIds(errors, hint);
+}: TFieldRow & TControlExtras & Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, "className">) {
   return (
-    <FieldFrame {...ids} label={label} hint={hint} errors={errors} className={className}>
-      <textarea
-        id={ids.id}
-        aria-describedby={ids.describedBy}
-        aria-invalid={ids.invalid || undefined}
-        className={`${CONTROL_CLASS} ${controlClassName}`}
-        {...textarea}
-      />
-    </FieldFrame>
+    <Field label={label} hint={hint} errors={errors} className={className}>
+      {(control) => (
+        <textarea {...control} className={`${CONTROL_CLASS} ${controlClassName}`} {...textarea} />
+      )}
+    </Field>
   );
+}
+
+/** A choice: its value, and what the list shows (the value itself when no label is given). */
+export type TOption = string | { value: string; label: string };
+
+export function Options({ options }: { options: readonly TOption[] }) {
+  return options.map((option) => {
+    const { value, label } = typeof option === "string" ? { value: option, label: option } : option;
+    return (
+      <option key={value} value={value}>
+        {label}
+      </option>
+    );
+  });
 }
 
 export function SelectField({
@@ -115,21 +129,19 @@ export function SelectField({
   errors,
   className,
   controlClassName = "",
-  children,
+  options,
   ...select
-}: TFieldFrame & Omit<SelectHTMLAttributes<HTMLSelectElement>, "className">) {
-  const ids = useFieldIds(errors, hint);
+}: TFieldRow &
+  TControlExtras & {
+    options: readonly TOption[];
+  } & Omit<SelectHTMLAttributes<HTMLSelectElement>, "className" | "children">) {
   return (
-    <FieldFrame {...ids} label={label} hint={hint} errors={errors} className={className}>
-      <select
-        id={ids.id}
-        aria-describedby={ids.describedBy}
-        aria-invalid={ids.invalid || undefined}
-        className={`${CONTROL_CLASS} ${controlClassName}`}
-        {...select}
-      >
-        {children}
-      </select>
-    </FieldFrame>
+    <Field label={label} hint={hint} errors={errors} className={className}>
+      {(control) => (
+        <select {...control} className={`${CONTROL_CLASS} ${controlClassName}`} {...select}>
+          <Options options={options} />
+        </select>
+      )}
+    </Field>
   );
 }
