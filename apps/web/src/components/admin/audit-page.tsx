@@ -126,7 +126,7 @@ const COLUMNS: TColumn<TAuditEvent>[] = [
 export function AuditPage() {
   const trpc = useTRPC();
   const urlFilters = useUrlFilters(readAuditFilters, toAuditSearch);
-  const { filters, active } = urlFilters;
+  const { filters, active, field } = urlFilters;
 
   const list = useInfiniteQuery(
     trpc.audit.list.infiniteQueryOptions(toAuditListInput(filters, PAGE_SIZE), {
@@ -143,8 +143,7 @@ export function AuditPage() {
       <FilterForm id="audit-filters" label="Filter audit events" filters={urlFilters}>
         <TextField
           label="Action"
-          name="action"
-          defaultValue={filters.action}
+          {...field("action")}
           placeholder="step. or step.approve"
           list="audit-action-prefixes"
           hint="the start of the action"
@@ -154,17 +153,10 @@ export function AuditPage() {
             <option key={prefix} value={prefix} />
           ))}
         </datalist>
-        <TextField
-          label="Who"
-          name="actor"
-          type="search"
-          defaultValue={filters.actor}
-          placeholder="part of an e-mail"
-        />
+        <TextField label="Who" {...field("actor")} type="search" placeholder="part of an e-mail" />
         <TextField
           label="Target type"
-          name="targetType"
-          defaultValue={filters.targetType}
+          {...field("targetType")}
           list="audit-target-types"
           placeholder="Host, Step, User…"
         />
@@ -173,21 +165,15 @@ export function AuditPage() {
             <option key={type} value={type} />
           ))}
         </datalist>
-        <TextField
-          label="Target id"
-          name="targetId"
-          defaultValue={filters.targetId}
-          controlClassName="font-mono"
-        />
+        <TextField label="Target id" {...field("targetId")} controlClassName="font-mono" />
         <TextField
           label="Incident"
-          name="incident"
-          defaultValue={filters.incident}
+          {...field("incident")}
           placeholder="incident id"
           controlClassName="font-mono"
         />
-        <TextField label="From" name="from" type="datetime-local" defaultValue={filters.from} />
-        <TextField label="Before" name="to" type="datetime-local" defaultValue={filters.to} />
+        <TextField label="From" {...field("from")} type="datetime-local" />
+        <TextField label="Before" {...field("to")} type="datetime-local" />
       </FilterForm>
 
       <PagedTable

@@ -6,7 +6,14 @@ import { useState, type SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
 import { DataTable, type TColumn } from "~/components/ui/data-table";
 import { Alert, Badge, ErrorAlert } from "~/components/ui/feedback";
-import { Field, Options, SelectField, TextField } from "~/components/ui/field";
+import {
+  Field,
+  Options,
+  EmailField,
+  PasswordField,
+  SelectField,
+  TextField,
+} from "~/components/ui/field";
 import { Section } from "~/components/ui/layout";
 import { QueryStatus } from "~/components/ui/query-status";
 import { Timestamp } from "~/components/ui/time";
@@ -61,31 +68,15 @@ function CreateUserForm({ create }: { create: TUserMutations["create"] }) {
   return (
     <form onSubmit={submit} className="space-y-3" aria-label="Create a user">
       <div className="grid gap-3 md:grid-cols-2">
-        <TextField
-          label="E-mail"
-          name="new-user-email"
-          type="email"
-          required
-          {...draft.bind("email")}
-          errors={fields.email}
-        />
-        <TextField
-          label="Name"
-          name="new-user-name"
-          required
-          {...draft.bind("name")}
-          errors={fields.name}
-        />
+        <EmailField name="new-user-email" {...draft.bind("email", fields)} />
+        <TextField label="Name" name="new-user-name" required {...draft.bind("name", fields)} />
         <SelectField label="Role" name="new-user-role" options={ROLES} {...draft.bind("role")} />
-        <TextField
+        <PasswordField
           label="First password"
           name="new-user-password"
-          type="password"
           autoComplete="new-password"
-          required
           hint="Tell it to them out of band; they change it under Account."
-          {...draft.bind("password")}
-          errors={fields.password}
+          {...draft.bind("password", fields)}
         />
       </div>
       {create.isSuccess ? (
@@ -135,17 +126,13 @@ function ResetPassword({ user, reset }: { user: TUser; reset: TUserMutations["re
         );
       }}
     >
-      <TextField
+      <PasswordField
         label="New password"
         name={`password-${user.id}`}
-        type="password"
         autoComplete="new-password"
-        required
         value={password}
         errors={error === null ? undefined : [error.fieldErrors.password?.[0] ?? error.message]}
-        onChange={(e) => {
-          setPassword(e.target.value);
-        }}
+        onValue={setPassword}
       />
       <Button type="submit" busy={reset.isPending}>
         Set

@@ -69,28 +69,18 @@ export function SnapshotView({
         <Section id={`${idPrefix}-postmaster`} title="Postmaster">
           <KeyValues
             items={[
-              [
-                "PID",
-                <span key="pid" className="font-mono">
-                  {postmaster.pid ?? "—"}
-                </span>,
-              ],
+              ["PID", postmaster.pid ?? "—", "font-mono"],
               [
                 "State",
-                <span key="state">
-                  {stateLabel(postmaster.state)}
-                  {postmaster.wchan ? `, wchan ${postmaster.wchan}` : ""}
-                </span>,
+                `${stateLabel(postmaster.state)}${postmaster.wchan ? `, wchan ${postmaster.wchan}` : ""}`,
               ],
               [
                 "Genuine",
-                <span key="genuine">
-                  {postmaster.genuine ? (
-                    <Badge tone="good">genuine</Badge>
-                  ) : (
-                    <Badge tone="bad">not a genuine postmaster</Badge>
-                  )}
-                </span>,
+                postmaster.genuine ? (
+                  <Badge tone="good">genuine</Badge>
+                ) : (
+                  <Badge tone="bad">not a genuine postmaster</Badge>
+                ),
               ],
             ]}
           />
@@ -115,28 +105,12 @@ export function SnapshotView({
                   {ready.exitCode === null ? "" : `exit ${String(ready.exitCode)}`}
                 </span>,
               ],
-              [
-                "Tried",
-                <span key="at" className="font-mono break-all">
-                  {ready.host ?? "?"}:{ready.port ?? "?"}
-                </span>,
-              ],
-              [
-                "Said",
-                <span key="out" className="font-mono text-xs break-all">
-                  {ready.output || "—"}
-                </span>,
-              ],
+              ["Tried", `${ready.host ?? "?"}:${String(ready.port ?? "?")}`, "font-mono break-all"],
+              ["Said", ready.output || "—", "font-mono text-xs break-all"],
               ["Cluster state", controlData.clusterState ?? "unknown"],
               [
                 "Checkpoint",
-                <span key="ckpt">
-                  {controlData.latestCheckpointLocation ?? "?"} at{" "}
-                  {controlData.latestCheckpointTime ?? "?"}
-                  {controlData.timeline === null
-                    ? ""
-                    : `, timeline ${String(controlData.timeline)}`}
-                </span>,
+                `${controlData.latestCheckpointLocation ?? "?"} at ${controlData.latestCheckpointTime ?? "?"}${controlData.timeline === null ? "" : `, timeline ${String(controlData.timeline)}`}`,
               ],
             ]}
           />
@@ -147,24 +121,17 @@ export function SnapshotView({
             ) : (
               <KeyValues
                 items={[
-                  [
-                    "PID",
-                    <span key="p" className="font-mono">
-                      {pidFile.pid ?? "—"}
-                    </span>,
-                  ],
+                  ["PID", pidFile.pid ?? "—", "font-mono"],
                   ["Status", pidFile.status ?? "—"],
                   [
                     "Port / socket",
-                    <span key="s" className="font-mono break-all">
-                      {pidFile.port ?? "?"} {pidFile.socketDir ?? ""}
-                    </span>,
+                    `${String(pidFile.port ?? "?")} ${pidFile.socketDir ?? ""}`,
+                    "font-mono break-all",
                   ],
                   [
                     "SysV key / id",
-                    <span key="k" className="font-mono">
-                      {pidFile.shmKeyHex ?? "?"} / {pidFile.shmId ?? "?"}
-                    </span>,
+                    `${pidFile.shmKeyHex ?? "?"} / ${String(pidFile.shmId ?? "?")}`,
+                    "font-mono",
                   ],
                 ]}
               />

@@ -4,8 +4,8 @@ import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { TColumn } from "~/components/ui/data-table";
 import { Badge, EmptyState } from "~/components/ui/feedback";
-import { SelectField, TextField } from "~/components/ui/field";
-import { FilterForm } from "~/components/ui/filter-form";
+import { TextField } from "~/components/ui/field";
+import { FilterForm, FilterSelect } from "~/components/ui/filter-form";
 import { PageHeader } from "~/components/ui/layout";
 import { PagedTable } from "~/components/ui/paged-table";
 import { Timestamp } from "~/components/ui/time";
@@ -16,6 +16,10 @@ import { useTRPC } from "~/trpc/react";
 import { readFilters, toListInput, toSearch } from "~/lib/history-filters";
 
 const PAGE_SIZE = 25;
+const STATUSES = [
+  { value: "OPEN", label: "open" },
+  { value: "CLOSED", label: "closed" },
+];
 
 const COLUMNS: TColumn<TIncidentSummary>[] = [
   {
@@ -71,7 +75,7 @@ const COLUMNS: TColumn<TIncidentSummary>[] = [
 export function HistoryPage() {
   const trpc = useTRPC();
   const urlFilters = useUrlFilters(readFilters, toSearch);
-  const { filters, active } = urlFilters;
+  const { filters, active, field } = urlFilters;
   const hosts = useQuery(trpc.hosts.list.queryOptions());
   // The URL's host and instance are options even before the hosts arrive: after a reload the form shows the
   // filters the list applies (and Apply keeps them).
@@ -106,54 +110,19 @@ export function HistoryPage() {
         filters={urlFilters}
         actionsClassName="md:col-span-4"
       >
-        <SelectField
-          label="Host"
-          name="host"
-          defaultValue={filters.host}
-          options={[{ value: "", label: "any host" }, ...hostNames]}
-        />
-        <SelectField
-          label="Instance"
-          name="instance"
-          defaultValue={filters.instance}
-          options={[{ value: "", label: "any instance" }, ...instanceNames]}
-        />
-        <SelectField
-          label="Status"
-          name="status"
-          defaultValue={filters.status}
-          options={[
-            { value: "", label: "any status" },
-            { value: "OPEN", label: "open" },
-            { value: "CLOSED", label: "closed" },
-          ]}
-        />
-        <SelectField
-          label="Outcome"
-          name="outcome"
-          defaultValue={filters.outcome}
-          options={[{ value: "", label: "any outcome" }, ...OUTCOMES]}
-        />
+        <FilterSelect label="Host" {...field("host")} options={hostNames} />
+        <FilterSelect label="Instance" {...field("instance")} options={instanceNames} />
+        <FilterSelect label="Status" {...field("status")} options={STATUSES} />
+        <FilterSelect label="Outcome" {...field("outcome")} options={OUTCOMES} />
         <TextField
           label="Text"
-          name="text"
+          {...field("text")}
           type="search"
-          defaultValue={filters.text}
           placeholder="in title or summary"
           className="md:col-span-2"
         />
-        <TextField
-          label="Opened from"
-          name="from"
-          type="datetime-local"
-          defaultValue={filters.from}
-        />
-        <TextField
-          label="Opened before"
-          name="to"
-          type="datetime-local"
-          defaultValue={filters.to}
-        />
+        <TextField label="Opened from" {...field("from")} type="datetime-local" />
+        <TextField label="Opened before" {...field("to")} type="datetime-local" />
       </FilterForm>
 
       <PagedTable

@@ -95,10 +95,9 @@ export function AddHostForm() {
           label="Name"
           name="host-name"
           required
-          {...form.bind("name")}
+          {...form.bind("name", fields)}
           placeholder="db1"
           hint="How the console and the CLI refer to this host."
-          errors={errorsAt(fields, "name")}
         />
         <SshTargetField
           draft={connection.draft}
@@ -137,8 +136,7 @@ export function AddHostForm() {
               required
               {...form.bind("fingerprint")}
               placeholder="SHA256:…"
-              spellCheck={false}
-              controlClassName="font-mono"
+              verbatim
               className="mt-2"
               hint={
                 <>

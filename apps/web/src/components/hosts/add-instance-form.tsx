@@ -61,48 +61,40 @@ export function AddInstanceForm({ hosts }: { hosts: THostItem[] }) {
           label="Host"
           name="instance-host"
           options={hosts.map((candidate) => candidate.name)}
-          {...form.bind("host")}
+          {...form.bind("host", fields)}
           value={selectedHost}
-          errors={fields.host}
         />
         <TextField
           label="Name (optional)"
           name="instance-name"
-          {...form.bind("name")}
+          {...form.bind("name", fields)}
           placeholder="derived from the data directory"
           spellCheck={false}
           hint="Typed to confirm destructive steps (rungs 2–4)."
-          errors={fields.name}
         />
         <TextField
           label="Data directory (PGDATA)"
           name="pgdata"
           required
-          {...form.bind("pgdata")}
+          {...form.bind("pgdata", fields)}
           placeholder="/var/lib/postgresql/15/main"
-          spellCheck={false}
-          controlClassName="font-mono"
-          errors={fields.pgdata}
+          verbatim
         />
         <TextField
           label="Bin directory (optional)"
           name="pg-bin"
-          {...form.bind("pgBin")}
+          {...form.bind("pgBin", fields)}
           placeholder="/usr/lib/postgresql/15/bin"
-          spellCheck={false}
-          controlClassName="font-mono"
+          verbatim
           hint="Where pg_ctl lives; otherwise taken from where the probe finds pg_controldata."
-          errors={fields.pgBin}
         />
         <TextField
           label="Server log file (optional)"
           name="log-file"
-          {...form.bind("logFile")}
+          {...form.bind("logFile", fields)}
           placeholder="/var/log/postgresql/postgresql-15-main.log"
-          spellCheck={false}
-          controlClassName="font-mono"
+          verbatim
           hint="Its tail is part of every diagnosis; pg_ctl start -l writes to it."
-          errors={fields.logFile}
           className="md:col-span-2"
         />
       </div>

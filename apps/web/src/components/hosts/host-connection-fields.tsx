@@ -179,9 +179,9 @@ export function AuthFields({
               name="private-key"
               required={!keeping}
               rows={5}
-              spellCheck={false}
+              verbatim
               autoComplete="off"
-              controlClassName="font-mono text-xs"
+              controlClassName="text-xs"
               placeholder={"-----BEGIN OPENSSH PRIVATE KEY-----\n…"}
               value={draft.privateKey}
               onChange={(event) => {

@@ -154,9 +154,7 @@ export function RepinHostKeyPanel({
         spellCheck={false}
         autoCapitalize="off"
         value={confirm}
-        onChange={(event) => {
-          setConfirm(event.target.value);
-        }}
+        onValue={setConfirm}
         className="max-w-sm"
       />
       <div aria-live="polite">

@@ -56,9 +56,7 @@ export function CloseForm({
         required
         rows={3}
         value={summary}
-        onChange={(event) => {
-          setSummary(event.target.value);
-        }}
+        onValue={setSummary}
         placeholder="What was wrong, what brought it back."
         errors={error?.fieldErrors.summary}
       />

@@ -55,9 +55,7 @@ export function ProposeForm({
         label="Rung"
         name="rung"
         value={rung}
-        onChange={(event) => {
-          setRung(event.target.value);
-        }}
+        onValue={setRung}
         errors={error?.fieldErrors.rung}
         options={[0, 1, 2, 3, 4].map((value) => ({
           value: String(value),
@@ -70,9 +68,7 @@ export function ProposeForm({
         rows={2}
         required={needsReason}
         value={reason}
-        onChange={(event) => {
-          setReason(event.target.value);
-        }}
+        onValue={setReason}
         hint={needsReason ? "Why this rung instead of the recommendation." : undefined}
         errors={error?.fieldErrors.reason}
       />

@@ -161,9 +161,7 @@ export function StepActions({
             required
             rows={2}
             value={skipReason}
-            onChange={(event) => {
-              setSkipReason(event.target.value);
-            }}
+            onValue={setSkipReason}
           />
           {skip.isError ? (
             <ErrorAlert title="Not skipped" message={readError(skip.error).message} />

@@ -99,9 +99,7 @@ export function ApiTokens({ all = false }: { all?: boolean }) {
             required
             value={name}
             errors={createError?.fieldErrors.name}
-            onChange={(event) => {
-              setName(event.target.value);
-            }}
+            onValue={setName}
           />
           <Button type="submit" busy={create.isPending} disabled={create.isPending}>
             Create token

@@ -4,7 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import type { SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
 import { Alert, ErrorAlert } from "~/components/ui/feedback";
-import { TextField } from "~/components/ui/field";
+import { PasswordField } from "~/components/ui/field";
 import { useDraft } from "~/components/ui/use-draft";
 import { readError } from "~/lib/errors";
 import { useTRPC } from "~/trpc/react";
@@ -26,20 +26,16 @@ export function ChangePasswordForm() {
   };
   return (
     <form onSubmit={submit} className="max-w-sm space-y-3" aria-label="Change your password">
-      <TextField
+      <PasswordField
         label="Current password"
         name="current-password"
-        type="password"
         autoComplete="current-password"
-        required
         {...draft.bind("current")}
       />
-      <TextField
+      <PasswordField
         label="New password"
         name="new-password"
-        type="password"
         autoComplete="new-password"
-        required
         hint="At least 12 characters."
         {...draft.bind("next")}
         errors={error?.fieldErrors.newPassword}

@@ -5,7 +5,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useEffect, useState, type SubmitEvent } from "react";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Alert, ErrorAlert } from "~/components/ui/feedback";
-import { TextField } from "~/components/ui/field";
+import { EmailField, PasswordField, TextField } from "~/components/ui/field";
 import { useDraft } from "~/components/ui/use-draft";
 import { readError } from "~/lib/errors";
 import { useTRPC } from "~/trpc/react";
@@ -58,39 +58,25 @@ export function SetupForm() {
       aria-describedby="setup-help"
       aria-label="Create the first admin"
     >
-      <TextField
-        label="E-mail"
-        name="email"
-        type="email"
-        autoComplete="username"
-        required
-        {...draft.bind("email")}
-        errors={fields.email}
-      />
+      <EmailField name="email" autoComplete="username" {...draft.bind("email", fields)} />
       <TextField
         label="Name"
         name="name"
         autoComplete="name"
         required
-        {...draft.bind("name")}
-        errors={fields.name}
+        {...draft.bind("name", fields)}
       />
-      <TextField
+      <PasswordField
         label="Password"
         name="password"
-        type="password"
         autoComplete="new-password"
-        required
         hint="At least 12 characters; a passphrase is easiest to type at 03:00."
-        {...draft.bind("password")}
-        errors={fields.password}
+        {...draft.bind("password", fields)}
       />
-      <TextField
+      <PasswordField
         label="Password again"
         name="password-repeat"
-        type="password"
         autoComplete="new-password"
-        required
         {...draft.bind("repeat")}
         errors={mismatch}
       />

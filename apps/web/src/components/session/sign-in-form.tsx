@@ -3,7 +3,7 @@
 import { useState, type SubmitEvent } from "react";
 import { Button } from "~/components/ui/button";
 import { Alert, ErrorAlert } from "~/components/ui/feedback";
-import { TextField } from "~/components/ui/field";
+import { EmailField, PasswordField } from "~/components/ui/field";
 import { useDraft } from "~/components/ui/use-draft";
 import { signInProblem } from "~/lib/sign-in-problem";
 
@@ -54,22 +54,17 @@ export function SignInForm({ next, expired }: { next: string; expired: boolean }
           Your session ended. Sign in again.
         </Alert>
       ) : null}
-      <TextField
-        label="E-mail"
+      <EmailField
         name="email"
-        type="email"
         autoComplete="username"
         spellCheck={false}
-        required
         autoFocus
         {...draft.bind("email")}
       />
-      <TextField
+      <PasswordField
         label="Password"
         name="password"
-        type="password"
         autoComplete="current-password"
-        required
         {...draft.bind("password")}
       />
       {error === null ? null : <ErrorAlert title="Not signed in" message={error} />}

@@ -4,6 +4,8 @@
 // controls; a form with a control of its own renders it inside Field.
 import {
   useId,
+  type ChangeEvent,
+  type ChangeEventHandler,
   type InputHTMLAttributes,
   type ReactNode,
   type SelectHTMLAttributes,
@@ -71,42 +73,83 @@ export function Field({
 }
 
 type TControlExtras = {
-  /** Extra classes of the control itself (e.g. font-mono). */
+  /** Extra classes of the control itself (e.g. text-xs). */
   controlClassName?: string;
+  /** Text for machines (paths, keys, fingerprints): monospace and never spell-checked. */
+  verbatim?: boolean;
+  /** Called with the new value on every change (a shorter onChange). */
+  onValue?: (value: string) => void;
 };
 
-export function TextField({
+type TControlElement = HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
+
+type TFieldProps<E extends TControlElement, A> = TFieldRow &
+  TControlExtras & { onChange?: ChangeEventHandler<E> | undefined } & Omit<
+    A,
+    "className" | "onChange"
+  >;
+
+/** A field's props split into the row's and the control's (with its classes, spell-checking and change handler). */
+function splitField<E extends TControlElement, A>({
   label,
   hint,
   errors,
   className,
   controlClassName = "",
-  ...input
-}: TFieldRow & TControlExtras & Omit<InputHTMLAttributes<HTMLInputElement>, "className">) {
-  return (
-    <Field label={label} hint={hint} errors={errors} className={className}>
-      {(control) => (
-        <input {...control} className={`${CONTROL_CLASS} ${controlClassName}`} {...input} />
-      )}
-    </Field>
-  );
+  verbatim = false,
+  onValue,
+  onChange,
+  ...control
+}: TFieldProps<E, A>) {
+  return {
+    row: { label, hint, errors, className },
+    control: {
+      ...control,
+      className: `${CONTROL_CLASS} ${verbatim ? "font-mono " : ""}${controlClassName}`,
+      ...(verbatim ? { spellCheck: false } : {}),
+      onChange:
+        onValue === undefined
+          ? onChange
+          : (event: ChangeEvent<E>) => {
+              onValue(event.target.value);
+            },
+    },
+  };
 }
 
-export function TextAreaField({
-  label,
-  hint,
-  errors,
-  className,
-  controlClassName = "",
-  ...textarea
-}: TFieldRow & TControlExtras & Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, "className">) {
-  return (
-    <Field label={label} hint={hint} errors={errors} className={className}>
-      {(control) => (
-        <textarea {...control} className={`${CONTROL_CLASS} ${controlClassName}`} {...textarea} />
-      )}
-    </Field>
-  );
+export function TextField(
+  props: TFieldProps<HTMLInputElement, InputHTMLAttributes<HTMLInputElement>>,
+) {
+  const { row, control } = splitField(props);
+  return <Field {...row}>{(ids) => <input {...ids} {...control} />}</Field>;
+}
+
+/**
+ * A console account's password (never a host's secret): always required, and `autoComplete` tells a password
+ * manager whether it is the current one or a new one.
+ */
+export function PasswordField({
+  autoComplete,
+  ...field
+}: Omit<Parameters<typeof TextField>[0], "type" | "required" | "autoComplete"> & {
+  autoComplete: "current-password" | "new-password";
+}) {
+  return <TextField type="password" autoComplete={autoComplete} required {...field} />;
+}
+
+/** A console account's e-mail (the name it signs in with): always required, labelled "E-mail" unless told otherwise. */
+export function EmailField({
+  label = "E-mail",
+  ...field
+}: Omit<Parameters<typeof TextField>[0], "type" | "required" | "label"> & { label?: string }) {
+  return <TextField label={label} type="email" required {...field} />;
+}
+
+export function TextAreaField(
+  props: TFieldProps<HTMLTextAreaElement, TextareaHTMLAttributes<HTMLTextAreaElement>>,
+) {
+  const { row, control } = splitField(props);
+  return <Field {...row}>{(ids) => <textarea {...ids} {...control} />}</Field>;
 }
 
 /** A choice: its value, and what the list shows (the value itself when no label is given). */
@@ -124,21 +167,17 @@ export function Options({ options }: { options: readonly TOption[] }) {
 }
 
 export function SelectField({
-  label,
-  hint,
-  errors,
-  className,
-  controlClassName = "",
   options,
-  ...select
-}: TFieldRow &
-  TControlExtras & {
-    options: readonly TOption[];
-  } & Omit<SelectHTMLAttributes<HTMLSelectElement>, "className" | "children">) {
+  ...props
+}: { options: readonly TOption[] } & TFieldProps<
+  HTMLSelectElement,
+  Omit<SelectHTMLAttributes<HTMLSelectElement>, "children">
+>) {
+  const { row, control } = splitField(props);
   return (
-    <Field label={label} hint={hint} errors={errors} className={className}>
-      {(control) => (
-        <select {...control} className={`${CONTROL_CLASS} ${controlClassName}`} {...select}>
+    <Field {...row}>
+      {(ids) => (
+        <select {...ids} {...control}>
           <Options options={options} />
         </select>
       )}

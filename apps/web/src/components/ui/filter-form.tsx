@@ -4,6 +4,7 @@
 import { usePathname, useRouter } from "next/navigation";
 import type { ReactNode, SubmitEvent } from "react";
 import { Button } from "./button";
+import { SelectField, type TOption } from "./field";
 import { Section } from "./layout";
 
 export function FilterForm({
@@ -53,5 +54,25 @@ export function FilterForm({
         </div>
       </form>
     </Section>
+  );
+}
+
+/** A filter's choices, after the one that filters nothing ("any host" for the filter "Host"). */
+export function FilterSelect({
+  label,
+  options,
+  ...field
+}: {
+  label: string;
+  options: readonly TOption[];
+  name: string;
+  defaultValue: string;
+}) {
+  return (
+    <SelectField
+      label={label}
+      options={[{ value: "", label: `any ${label.toLowerCase()}` }, ...options]}
+      {...field}
+    />
   );
 }

@@ -61,13 +61,14 @@ export function Section({
   );
 }
 
-export function KeyValues({ items }: { items: [ReactNode, ReactNode][] }) {
+/** Rows of label, value and, where the value needs them, its classes (e.g. font-mono). */
+export function KeyValues({ items }: { items: [ReactNode, ReactNode, string?][] }) {
   return (
     <dl className="grid grid-cols-[max-content_minmax(0,1fr)] gap-x-4 gap-y-1 text-sm">
-      {items.map(([key, value], index) => (
+      {items.map(([key, value, className = ""], index) => (
         <div key={index} className="contents">
           <dt className="text-zinc-600 dark:text-zinc-400">{key}</dt>
-          <dd className="min-w-0 break-words">{value}</dd>
+          <dd className={`min-w-0 break-words ${className}`}>{value}</dd>
         </div>
       ))}
     </dl>

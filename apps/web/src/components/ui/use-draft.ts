@@ -1,18 +1,17 @@
 "use client";
-// A form's text values in one state: the value and change handler that bind a control to one of them, and a clear
-// back to the initial values (of some fields, or of all).
-import { useState, type ChangeEvent } from "react";
-
-type TControlEvent = ChangeEvent<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>;
+// A form's text values in one state: what binds a field (ui/field.tsx) to one of them (its value, its change handler
+// and the server's messages under the same name), and a clear back to the initial values (of some fields, or of all).
+import { useState } from "react";
+import type { TFieldErrors } from "~/lib/errors";
 
 export function useDraft<TKey extends string>(initial: Record<TKey, string>) {
   const [values, setValues] = useState(initial);
   return {
     values,
-    bind: (key: TKey) => ({
+    bind: (key: TKey, errors: TFieldErrors = {}) => ({
       value: values[key],
-      onChange: (event: TControlEvent) => {
-        const value = event.target.value;
+      errors: errors[key],
+      onValue: (value: string) => {
         setValues((current) => ({ ...current, [key]: value }));
       },
     }),
