@@ -7,6 +7,8 @@ const serverOnly = fileURLToPath(new URL("./test/server-only.ts", import.meta.ur
 
 export default defineConfig({
   resolve: { alias: { "server-only": serverOnly } },
+  // apps/web's tsconfig keeps JSX for Next.js ("preserve"); the UI's unit tests render components with React's own.
+  oxc: { jsx: { runtime: "automatic" } },
   test: {
     projects: [
       {
