@@ -33,7 +33,7 @@ function stateOf({ node }: TRow): string {
   return node.kind === "zombie" ? "Z" : node.member.state;
 }
 
-function ProcessCell({ node }: TRow) {
+function renderProcess({ node }: TRow) {
   if (node.kind === "zombie") {
     return (
       <span>
@@ -56,7 +56,7 @@ function ProcessCell({ node }: TRow) {
   );
 }
 
-function Notes(row: TRow) {
+function renderNotes(row: TRow) {
   const member = row.node.kind === "member" ? row.node.member : null;
   const attention = stateAttention(stateOf(row));
   return (
@@ -107,13 +107,13 @@ const COLUMNS: TColumn<TRow>[] = [
     ),
   },
   { header: "State", cell: (row) => <StateBadge state={stateOf(row)} /> },
-  { header: "Process", className: "break-words", minWidth: "lg", cell: ProcessCell },
+  { header: "Process", className: "break-words", minWidth: "lg", cell: renderProcess },
   {
     header: "wchan",
     className: "font-mono text-xs",
     cell: ({ node }) => (node.kind === "member" ? (node.member.wchan ?? "—") : "—"),
   },
-  { header: "Notes", minWidth: "md", cell: Notes },
+  { header: "Notes", minWidth: "md", cell: renderNotes },
 ];
 
 export function ProcessTable({ snapshot }: { snapshot: TSnapshotView }) {

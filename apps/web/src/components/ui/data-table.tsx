@@ -24,8 +24,9 @@ export type TRowGroup<T> = { label: string; rows: readonly T[] };
 type TLook = "plain" | "framed";
 
 const LOOK: Record<TLook, { frame: string; head: string; padding: string }> = {
-  // Inside a section or card: no frame of its own.
-  plain: { frame: "", head: "", padding: "py-1 pr-3 last:pr-0" },
+  // Inside a section or card: no frame of its own. The wrapper reaches 4px past the table on both sides, so that the
+  // focus ring of a button in the first or last column is not cut off where the table scrolls.
+  plain: { frame: "-mx-1 px-1", head: "", padding: "py-1 pr-3 last:pr-0" },
   // A page's main list: framed, with room around every cell.
   framed: {
     frame: "rounded-lg border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900",
