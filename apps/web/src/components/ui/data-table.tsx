@@ -35,19 +35,7 @@ const LOOK: Record<TLook, { frame: string; head: string; padding: string }> = {
   },
 };
 
-export function DataTable<T>({
-  caption,
-  columns,
-  rowKey,
-  rowProps,
-  empty,
-  look = "plain",
-  padding,
-  bodyPadding,
-  testId,
-  footer,
-  ...content
-}: {
+export type TDataTableProps<T> = {
   /** Read by screen readers as the table's name. */
   caption: string;
   columns: readonly TColumn<T>[];
@@ -62,7 +50,21 @@ export function DataTable<T>({
   testId?: string;
   /** Inside the frame, under the table (a "Load more" row). */
   footer?: ReactNode;
-} & ({ rows: readonly T[] } | { groups: readonly TRowGroup<T>[] })) {
+};
+
+export function DataTable<T>({
+  caption,
+  columns,
+  rowKey,
+  rowProps,
+  empty,
+  look = "plain",
+  padding,
+  bodyPadding,
+  testId,
+  footer,
+  ...content
+}: TDataTableProps<T> & ({ rows: readonly T[] } | { groups: readonly TRowGroup<T>[] })) {
   const groups = (
     "groups" in content ? content.groups : [{ label: "", rows: content.rows }]
   ).filter((group) => group.rows.length > 0);

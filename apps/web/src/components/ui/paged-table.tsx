@@ -1,9 +1,8 @@
 "use client";
 // A cursor-paged list as a framed table: loading and error states, the rows of every page fetched so far, and a
 // footer with how many rows are shown and "Load more" while there are more.
-import type { ReactNode } from "react";
 import { Button } from "./button";
-import { DataTable, type TColumn, type TRowProps } from "./data-table";
+import { DataTable, type TDataTableProps } from "./data-table";
 import { QueryStatus, type TQueryState } from "./query-status";
 
 type TPagedList<T> = TQueryState<{ pages: readonly { items: readonly T[] }[] }> & {
@@ -24,13 +23,7 @@ export function PagedTable<T>({
   noun: string;
   loadingLabel: string;
   errorTitle: string;
-  caption: string;
-  columns: readonly TColumn<T>[];
-  rowKey: (row: T) => string;
-  rowProps?: (row: T) => TRowProps;
-  empty: ReactNode;
-  testId?: string;
-}) {
+} & Omit<TDataTableProps<T>, "look" | "footer">) {
   return (
     <QueryStatus
       query={list}
