@@ -8,7 +8,10 @@ import type { LauncherEnv } from "../src/env.ts";
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const migrationsDir = path.join(repoRoot, "prisma/migrations");
 
-type TStoreEnv = Pick<LauncherEnv, "DATABASE_URL" | "PGRESCUE_DATA_DIR" | "PGRESCUE_STORE_PORT">;
+type TStoreEnv = Pick<
+  LauncherEnv,
+  "DATABASE_URL" | "PGRESCUE_MIGRATION_DATABASE_URL" | "PGRESCUE_DATA_DIR" | "PGRESCUE_STORE_PORT"
+>;
 
 /** PGRESCUE_DATA_DIR, else `.data` at the repository's root: the embedded store and the key file live there. */
 export function consoleDataDir(env: TStoreEnv): string {
@@ -19,6 +22,7 @@ export async function openConsoleStore(env: TStoreEnv): Promise<{ store: Store; 
   const dataDir = consoleDataDir(env);
   const store = await openStore({
     databaseUrl: env.DATABASE_URL,
+    migrationDatabaseUrl: env.PGRESCUE_MIGRATION_DATABASE_URL,
     dataDir,
     migrationsDir,
     port: env.PGRESCUE_STORE_PORT,

@@ -1,11 +1,15 @@
 // Runs the console: opens the store (embedded unless DATABASE_URL is set), applies
-// migrations, builds the production app when its sources changed, then serves it with
-// `next start` (or `next dev`) and shuts the store down cleanly on exit.
-import { spawn, spawnSync } from "node:child_process";
+// migrations, builds the production app when its sources changed, then serves it from this
+// process — Next.js's request handler behind the console's front (client address from the
+// socket or trusted proxies, body limits, security headers) — and shuts the store down cleanly
+// on exit.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createFrontHandler, createFrontSecret } from "@pgrescue/api/front";
 import {
   bootstrapFirstAdmin,
   findInterruptedRotation,
@@ -129,41 +133,66 @@ async function main(): Promise<void> {
   }
   await prepareFirstAdmin(store.db, env);
   await store.db.$disconnect();
+  if (!store.leastPrivilege)
+    console.warn(
+      "pgrescue: the console connects as the owner of its tables (set PGRESCUE_MIGRATION_DATABASE_URL to the owner and DATABASE_URL to a role with DML only — see docs/security.md)",
+    );
 
-  const child = spawn(
-    process.execPath,
-    [nextBin, mode, "--port", String(env.PORT), "--hostname", env.HOST],
-    {
-      cwd: appDir,
-      stdio: "inherit",
-      env: {
-        ...process.env,
-        NEXT_TELEMETRY_DISABLED: "1",
-        DATABASE_URL: store.url,
-        PGRESCUE_MIGRATIONS_DIR: migrationsDir,
-        PGRESCUE_EMBEDDED_STORE: store.embedded ? "1" : "0",
-        PGRESCUE_DATA_DIR: dataDir,
-      },
-    },
+  // The Next.js app runs in this process: its environment is set before Next.js (and React) load.
+  const secret = createFrontSecret();
+  Object.assign(process.env, {
+    NODE_ENV: mode === "dev" ? "development" : "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    DATABASE_URL: store.url,
+    PGRESCUE_MIGRATIONS_DIR: migrationsDir,
+    PGRESCUE_EMBEDDED_STORE: store.embedded ? "1" : "0",
+    PGRESCUE_DATA_DIR: dataDir,
+    PGRESCUE_FRONT_SECRET: secret,
+  });
+  Reflect.deleteProperty(process.env, "PGRESCUE_MIGRATION_DATABASE_URL");
+  const { default: next } = await import("next");
+  const server = createServer();
+  const app = next({
+    dev: mode === "dev",
+    dir: appDir,
+    hostname: env.HOST,
+    port: env.PORT,
+    customServer: true,
+    httpServer: server,
+  });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  server.on(
+    "request",
+    createFrontHandler(
+      { trustedProxies: env.PGRESCUE_TRUSTED_PROXIES, secret, dev: mode === "dev" },
+      (req, res) => handle(req, res),
+    ),
   );
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(env.PORT, env.HOST, resolve);
+  });
+  const proxies = env.PGRESCUE_TRUSTED_PROXIES.entries;
   console.log(
-    `pgrescue: console on http://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}`,
+    `pgrescue: console on http://${env.HOST === "0.0.0.0" ? "localhost" : env.HOST}:${env.PORT}` +
+      (proxies.length === 0
+        ? " (client addresses from the socket)"
+        : ` (X-Forwarded-For believed from ${proxies.join(", ")})`),
   );
 
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    if (child.exitCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
-    }
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await app.close().catch(() => undefined);
     await store.close();
     process.exit(code);
   };
   process.on("SIGINT", () => void stop(0));
   process.on("SIGTERM", () => void stop(0));
-  child.on("exit", (code) => void stop(code ?? 1));
 }
 
 main().catch((error: unknown) => {

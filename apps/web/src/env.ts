@@ -1,5 +1,6 @@
 // The web app's environment, read and validated in this one place.
 import path from "node:path";
+import { parseTrustedProxies } from "@pgrescue/api/front";
 import { z } from "zod";
 
 const emptyIsUnset = (v: unknown) => (v === "" ? undefined : v);
@@ -14,6 +15,8 @@ const ZServerEnv = z.object({
   SSH_AUTH_SOCK: z.preprocess(emptyIsUnset, z.string().min(1).optional()),
   /** password sign-in attempts per client address and minute */
   PGRESCUE_SIGN_IN_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** set by the launcher's front for this process: forwarded headers carrying it were written by the front */
+  PGRESCUE_FRONT_SECRET: z.preprocess(emptyIsUnset, z.string().min(32).optional()),
   /** the console's fixed public URL (behind a TLS proxy: https://… makes the session cookie Secure) */
   PGRESCUE_PUBLIC_URL: z.preprocess(
     emptyIsUnset,
@@ -23,6 +26,22 @@ const ZServerEnv = z.object({
   ),
 });
 
+/** Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For / -Proto / -Host the console believes. */
+const ZTrustedProxies = z
+  .string()
+  .default("")
+  .transform((text, ctx) => {
+    try {
+      return parseTrustedProxies(text);
+    } catch (error) {
+      ctx.addIssue({
+        code: "custom",
+        message: `PGRESCUE_TRUSTED_PROXIES: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      return z.NEVER;
+    }
+  });
+
 const ZLauncherEnv = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -31,6 +50,17 @@ const ZLauncherEnv = z.object({
     (v) => (v === "" ? undefined : v),
     z.url({ message: "DATABASE_URL must be a postgresql:// URL" }).optional(),
   ),
+  /**
+   * With DATABASE_URL: the role that owns the schema and runs the migrations; the console then connects as
+   * DATABASE_URL's role, which is granted only the DML it needs. Unset: DATABASE_URL's role does both.
+   */
+  PGRESCUE_MIGRATION_DATABASE_URL: z.preprocess(
+    emptyIsUnset,
+    z
+      .url({ message: "PGRESCUE_MIGRATION_DATABASE_URL must be a postgresql:// URL" })
+      .optional(),
+  ),
+  PGRESCUE_TRUSTED_PROXIES: ZTrustedProxies,
   PGRESCUE_DATA_DIR: z.string().min(1).optional(),
   PGRESCUE_STORE_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** Next.js build directory under apps/web (next.config.ts reads the same variable) */
@@ -55,6 +85,7 @@ const ZLauncherEnv = z.object({
 /** `pnpm rotate-key`: the store as the launcher opens it, the current key and optionally the new one. */
 const ZRotateKeyEnv = ZLauncherEnv.pick({
   DATABASE_URL: true,
+  PGRESCUE_MIGRATION_DATABASE_URL: true,
   PGRESCUE_DATA_DIR: true,
   PGRESCUE_STORE_PORT: true,
 }).extend({

@@ -15,6 +15,8 @@ export type Context = {
   config: ServerConfig;
   runtime: TRuntime;
   actor: TActor | null;
+  /** The client's address as the front resolved it (for signed-out requests too); undefined when unknown. */
+  clientAddress: string | undefined;
 };
 
 export function createContext(deps: {
@@ -22,6 +24,13 @@ export function createContext(deps: {
   config: ServerConfig;
   runtime: TRuntime;
   actor?: TActor | null;
+  clientAddress?: string | undefined;
 }): Context {
-  return { db: deps.db, config: deps.config, runtime: deps.runtime, actor: deps.actor ?? null };
+  return {
+    db: deps.db,
+    config: deps.config,
+    runtime: deps.runtime,
+    actor: deps.actor ?? null,
+    clientAddress: deps.clientAddress ?? deps.actor?.ip,
+  };
 }

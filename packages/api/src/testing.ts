@@ -2,11 +2,19 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { openTestStore, migrationsDir } from "@pgrescue/db/testing";
 import type { Store } from "@pgrescue/db/store";
 import type { Role } from "@pgrescue/db";
 import { createContext } from "./context.ts";
+import {
+  BODY_LIMITS,
+  createFrontHandler,
+  createFrontSecret,
+  parseTrustedProxies,
+  readFrontRequest,
+} from "./http-front.ts";
 import { appRouter, createCaller } from "./root.ts";
 import { createAuth, handleAuthRequest, resolveRequestActor, type TAuth } from "./services/auth.ts";
 import type { TActor } from "./services/actor.ts";
@@ -24,10 +32,15 @@ export type TTestServer = {
   /** better-auth over the same store, as the console configures it (rate limits on). */
   auth: TAuth;
   /**
-   * The console's API over HTTP at http://127.0.0.1:PORT: /api/trpc with actors from bearer tokens or the
-   * session cookie, and /api/auth (sign-in, sign-out) — the same request handling the console serves.
+   * The console's API over HTTP at http://127.0.0.1:PORT behind the console's front (client address, body limits,
+   * security headers): /api/trpc with actors from bearer tokens or the session cookie, and /api/auth (sign-in,
+   * sign-out) — the same request handling the console serves.
    */
-  serveHttp(): Promise<{ url: string; close(): Promise<void> }>;
+  serveHttp(options?: {
+    /** PGRESCUE_TRUSTED_PROXIES as the console would read it (default: none) */
+    trustedProxies?: string;
+    signInPerMinute?: number;
+  }): Promise<{ url: string; close(): Promise<void> }>;
   close(): Promise<void>;
 };
 
@@ -61,27 +74,40 @@ export async function startTestServer(
       };
     },
     auth,
-    serveHttp: async () => {
+    serveHttp: async (httpOptions = {}) => {
+      const secret = createFrontSecret();
+      const front = (req: IncomingMessage) => readFrontRequest(headersOf(req), secret);
       const trpc = createHTTPHandler({
         basePath: "/api/trpc/",
         router: appRouter,
-        createContext: async ({ req }) =>
-          createContext({
+        maxBodySize: BODY_LIMITS.trpc,
+        createContext: async ({ req }) => {
+          const { clientAddress } = front(req);
+          return createContext({
             db: store.db,
             config,
             runtime,
+            clientAddress,
             actor: await resolveRequestActor(
               auth,
               store.db,
               { method: req.method ?? "GET", headers: headersOf(req) },
-              req.socket.remoteAddress,
+              clientAddress,
             ),
-          }),
+          });
+        },
       });
-      const http = createServer((req, res) => {
-        if (req.url?.startsWith("/api/auth/") === true) void serveAuth(auth, store, req, res);
-        else trpc(req, res);
-      });
+      const signInPerMinute = httpOptions.signInPerMinute ?? 10;
+      const http = createServer(
+        createFrontHandler(
+          { trustedProxies: parseTrustedProxies(httpOptions.trustedProxies), secret },
+          async (req, res) => {
+            if (req.url?.startsWith("/api/auth/") === true)
+              await serveAuth(auth, store, req, res, front(req), signInPerMinute);
+            else trpc(req, res);
+          },
+        ),
+      );
       await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
       const { port } = http.address() as AddressInfo;
       return {
@@ -111,15 +137,22 @@ function headersOf(req: IncomingMessage): Headers {
   return headers;
 }
 
-async function serveAuth(auth: TAuth, store: Store, req: IncomingMessage, res: ServerResponse) {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+/** /api/auth as the console's route serves it: the body streams in (read only within its limit by the handler). */
+async function serveAuth(
+  auth: TAuth,
+  store: Store,
+  req: IncomingMessage,
+  res: ServerResponse,
+  front: ReturnType<typeof readFrontRequest>,
+  signInPerMinute: number,
+) {
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
   const request = new Request(`http://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`, {
     method: req.method ?? "GET",
     headers: headersOf(req),
-    ...(req.method === "GET" || req.method === "HEAD" ? {} : { body: Buffer.concat(chunks) }),
+    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: "half" } : {}),
   });
-  const response = await handleAuthRequest(auth, store.db, request, req.socket.remoteAddress);
+  const response = await handleAuthRequest(auth, store.db, request, front, { signInPerMinute });
   res.statusCode = response.status;
   for (const [name, value] of response.headers)
     if (name !== "set-cookie") res.setHeader(name, value);

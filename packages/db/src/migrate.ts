@@ -122,3 +122,59 @@ async function applyOne(client: pg.Client, migration: MigrationFile): Promise<vo
     throw new MigrationError(`Migration ${migration.name} failed: ${message}`);
   }
 }
+
+/** The role name of a postgresql:// URL. */
+export function roleOfUrl(databaseUrl: string): string {
+  return decodeURIComponent(new URL(databaseUrl).username);
+}
+
+/** As the owner: grants the console's role what the console needs and nothing else (see the migration that defines it). */
+export async function grantConsoleRole(ownerUrl: string, consoleRole: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    await client.query(`SELECT "pgrescue_grant_console"($1)`, [consoleRole]);
+  } finally {
+    await client.end();
+  }
+}
+
+export type ConsolePrivileges = { leastPrivilege: boolean; problems: string[] };
+
+/**
+ * What the console's role could do to the audit trail beyond appending to it: own the table (and so disable its
+ * trigger), be a superuser (and so set session_replication_role), delete or truncate rows.
+ */
+export async function checkConsolePrivileges(consoleUrl: string): Promise<ConsolePrivileges> {
+  const client = new pg.Client({ connectionString: consoleUrl });
+  await client.connect();
+  try {
+    const res = await client.query<{
+      superuser: boolean;
+      owner: boolean;
+      can_delete: boolean;
+      can_truncate: boolean;
+      can_update: boolean;
+    }>(
+      `SELECT r.rolsuper AS superuser,
+              pg_has_role(current_user, c.relowner, 'USAGE') AS owner,
+              has_table_privilege(c.oid, 'DELETE') AS can_delete,
+              has_table_privilege(c.oid, 'TRUNCATE') AS can_truncate,
+              has_table_privilege(c.oid, 'UPDATE') AS can_update
+       FROM pg_roles r, pg_class c
+       WHERE r.rolname = current_user AND c.oid = to_regclass('"AuditEvent"')`,
+    );
+    const row = res.rows[0];
+    if (row === undefined) return { leastPrivilege: false, problems: ["no AuditEvent table"] };
+    const problems = [
+      ...(row.superuser ? ["is a superuser"] : []),
+      ...(row.owner ? ["owns the audit table"] : []),
+      ...(row.can_delete ? ["may DELETE audit events"] : []),
+      ...(row.can_truncate ? ["may TRUNCATE the audit table"] : []),
+      ...(row.can_update ? ["may UPDATE every column of audit events"] : []),
+    ];
+    return { leastPrivilege: problems.length === 0, problems };
+  } finally {
+    await client.end();
+  }
+}

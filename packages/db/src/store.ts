@@ -1,13 +1,23 @@
 // Opens pgrescue's store: an external PostgreSQL when DATABASE_URL is given, otherwise
-// the embedded one; migrations are applied before anything uses it.
+// the embedded one; migrations are applied (as the owner) before anything uses it, and the
+// console's role is granted what it needs.
 import { createDb, type Db } from "./client.ts";
 import { startEmbeddedStore } from "./embedded.ts";
-import { applyMigrations, type MigrationReport } from "./migrate.ts";
+import {
+  applyMigrations,
+  checkConsolePrivileges,
+  grantConsoleRole,
+  roleOfUrl,
+  type MigrationReport,
+} from "./migrate.ts";
 
 export { findRunningEmbeddedStore } from "./embedded.ts";
 
 export type OpenStoreOptions = {
+  /** the console's role (DATABASE_URL) */
   databaseUrl?: string | undefined;
+  /** the owner's role that runs migrations (PGRESCUE_MIGRATION_DATABASE_URL); default: databaseUrl */
+  migrationDatabaseUrl?: string | undefined;
   dataDir: string;
   migrationsDir: string;
   port?: number | undefined;
@@ -15,8 +25,13 @@ export type OpenStoreOptions = {
 };
 
 export type Store = {
+  /** the URL the console connects with */
   url: string;
+  /** the URL migrations ran with (the owner); equal to url when one role does both */
+  ownerUrl: string;
   embedded: boolean;
+  /** the console's role owns nothing, is no superuser and cannot delete or rewrite audit events */
+  leastPrivilege: boolean;
   migrations: MigrationReport;
   db: Db;
   close: () => Promise<void>;
@@ -28,12 +43,17 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     : await startEmbeddedStore({ dataDir: opts.dataDir, port: opts.port, log: opts.log });
   const url = opts.databaseUrl ?? embedded?.url;
   if (!url) throw new Error("no store URL");
+  const ownerUrl = embedded?.ownerUrl ?? opts.migrationDatabaseUrl ?? url;
   try {
-    const migrations = await applyMigrations(url, opts.migrationsDir);
+    const migrations = await applyMigrations(ownerUrl, opts.migrationsDir);
+    if (roleOfUrl(ownerUrl) !== roleOfUrl(url)) await grantConsoleRole(ownerUrl, roleOfUrl(url));
+    const { leastPrivilege } = await checkConsolePrivileges(url);
     const db = createDb(url);
     return {
       url,
+      ownerUrl,
       embedded: Boolean(embedded),
+      leastPrivilege,
       migrations,
       db,
       close: async () => {

@@ -9,10 +9,12 @@ import { clientIp } from "./session";
 export async function createRequestContext({ req }: { req: Request }): Promise<Context> {
   const env = serverEnv();
   const db = getDb(env);
+  const clientAddress = clientIp(req.headers);
   return createContext({
     db,
     runtime: await getRuntime(env),
-    actor: await resolveRequestActor(await getAuth(env), db, req, clientIp(req.headers)),
+    clientAddress,
+    actor: await resolveRequestActor(await getAuth(env), db, req, clientAddress),
     config: {
       migrationsDir: env.migrationsDir,
       version: packageJson.version,

@@ -49,7 +49,6 @@ export function getAuth(env: ServerEnv = serverEnv()): Promise<TAuth> {
     createAuth(getDb(env), {
       secret: deriveAuthSecret(key),
       publicUrl: env.PGRESCUE_PUBLIC_URL,
-      signInPerMinute: env.PGRESCUE_SIGN_IN_PER_MINUTE,
     }),
   );
   return globalForServer.pgrescueAuth;

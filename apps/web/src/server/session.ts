@@ -2,13 +2,22 @@
 // (better-auth's session cookie) or a redirect to the sign-in page.
 import "server-only";
 import { needsFirstAdmin, resolveSessionActor, type TActor } from "@pgrescue/api";
+import { readFrontRequest, type TFrontRequest } from "@pgrescue/api/front";
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
-import { getAuth, getDb } from "./deps";
+import { getAuth, getDb, serverEnv } from "./deps";
 
-/** `next start` sets x-forwarded-for from the socket when no proxy did. */
+/**
+ * What the launcher's front resolved about the request: the client's address (from the socket, or from
+ * X-Forwarded-For of a trusted proxy) and https. A request that did not come through this process's front (its
+ * secret is missing) has no known address: it then shares one per-address sign-in limit with all such requests.
+ */
+export function frontRequest(requestHeaders: Headers): TFrontRequest {
+  return readFrontRequest(requestHeaders, serverEnv().PGRESCUE_FRONT_SECRET);
+}
+
 export function clientIp(requestHeaders: Headers): string | undefined {
-  return requestHeaders.get("x-forwarded-for")?.split(",")[0]?.trim() ?? undefined;
+  return frontRequest(requestHeaders).clientAddress;
 }
 
 /** Server components: the signed-in user, or a redirect to the sign-in page that comes back to `returnTo`. */

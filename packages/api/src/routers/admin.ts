@@ -151,5 +151,5 @@ export const setupRouter = createTRPCRouter({
       }),
     )
     .output(z.object({ email: z.string() }))
-    .mutation(({ ctx, input }) => completeFirstAdminSetup(ctx.db, input, ctx.actor?.ip)),
+    .mutation(({ ctx, input }) => completeFirstAdminSetup(ctx.db, input, ctx.clientAddress)),
 });

@@ -1,17 +1,23 @@
-// Password sign-in through better-auth: sessions in the store, signed httpOnly SameSite=Strict cookies, the
-// origin check on every cookie-carrying mutation, a memory-hard (scrypt) hash, per-IP rate limits kept in the
-// store, and a per-account lockout after repeated failures that the audit trail records and counts.
-import { hkdfSync } from "node:crypto";
+// Password sign-in through better-auth: sessions in the store with an absolute lifetime, signed httpOnly
+// SameSite=Strict cookies, the origin check on every cookie-carrying mutation, a memory-hard (scrypt) hash, and one
+// path for every password sign-in: a per-address limit kept in the store (the address from the front, never from the
+// client), JSON only, and a per-account lockout after repeated failures that the audit trail records and counts.
+import { hkdfSync, randomUUID } from "node:crypto";
 import type { Db } from "@pgrescue/db";
 import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
+import { z } from "zod";
+import { BODY_LIMITS, BodyTooLargeError, readBodyWithin, type TFrontRequest } from "../http-front.ts";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { resolveTokenActor } from "./tokens.ts";
 
-/** A console session lasts a working night; the browser must sign in again after that. */
+/**
+ * A console session lasts a working night from the moment of sign-in, however busy the night: it is never renewed,
+ * so a stolen cookie stops working at the latest this long after its sign-in.
+ */
 export const SESSION_TTL_SEC = 12 * 60 * 60;
-/** Failed password sign-ins for one account within the window before it is locked for the rest of it. */
+/** Failed password attempts (sign-ins and password changes) for one account before it is locked for the rest of the window. */
 export const SIGN_IN_LOCKOUT = { failures: 5, windowMs: 15 * 60_000 } as const;
 export const PASSWORD_RULES = { min: 12, max: 256 } as const;
 const SIGN_IN_TARGET = "SignIn";
@@ -21,8 +27,6 @@ export type TAuthOptions = {
   secret: string;
   /** the console's public URL when it is fixed (a reverse proxy, TLS); otherwise the request's own host */
   publicUrl?: string | undefined;
-  /** password sign-in attempts per client address and minute (default 10) */
-  signInPerMinute?: number | undefined;
 };
 
 /** The cookie-signing secret, derived from the vault key so that one secret protects the console. */
@@ -48,18 +52,24 @@ export function createAuth(db: Db, options: TAuthOptions) {
       minPasswordLength: PASSWORD_RULES.min,
       maxPasswordLength: PASSWORD_RULES.max,
     },
-    session: { expiresIn: SESSION_TTL_SEC, updateAge: 60 * 60, cookieCache: { enabled: false } },
+    session: {
+      expiresIn: SESSION_TTL_SEC,
+      disableSessionRefresh: true,
+      cookieCache: { enabled: false },
+    },
     rateLimit: {
       enabled: true,
       storage: "database",
       window: 60,
       max: 100,
-      customRules: { "/sign-in/email": { window: 60, max: options.signInPerMinute ?? 10 } },
+      // password sign-ins are counted per address by pgrescue's own sign-in path, before anything is parsed
+      customRules: { "/sign-in/email": false },
     },
     advanced: {
       cookiePrefix: "pgrescue",
       useSecureCookies: publicUrl?.protocol === "https:",
       defaultCookieAttributes: { sameSite: "strict", httpOnly: true },
+      // handleAuthRequest sets this header to the address the front resolved (and removes any other)
       ipAddress: { ipAddressHeaders: ["x-forwarded-for"] },
     },
     databaseHooks: {
@@ -82,21 +92,25 @@ export function createAuth(db: Db, options: TAuthOptions) {
 
 export type TAuth = ReturnType<typeof createAuth>;
 
-/** The signed-in user behind the request's session cookie, or null (none, expired, signed out, disabled). */
+/**
+ * The signed-in user behind the request's session cookie, or null (none, expired, signed out, disabled, or signed in
+ * longer ago than a session lives — also a session renewed before renewals ended).
+ */
 export async function resolveSessionActor(
   auth: TAuth,
   db: Db,
   headers: Headers,
   ip?: string,
 ): Promise<TActor | null> {
-  const session = await auth.api.getSession({ headers });
+  const session = await auth.api.getSession({ headers, query: { disableRefresh: true } });
   if (session === null) return null;
+  if (session.session.createdAt.getTime() + SESSION_TTL_SEC * 1000 <= Date.now()) return null;
   const user = await db.user.findUnique({
     where: { id: session.user.id },
     select: { id: true, email: true, role: true, disabledAt: true },
   });
   if (user === null || user.disabledAt !== null) return null;
-  return { id: user.id, label: user.email, role: user.role, ip };
+  return { id: user.id, label: user.email, role: user.role, ip, sessionId: session.session.id };
 }
 
 /**
@@ -128,80 +142,238 @@ export async function resolveRequestActor(
   return resolveSessionActor(auth, db, req.headers, ip);
 }
 
-function normalizeEmail(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  const email = value.trim().toLowerCase();
-  return email.length > 0 && email.length <= 320 ? email : null;
-}
 
 function jsonProblem(status: number, code: string, message: string): Response {
   return Response.json({ code, message }, { status, headers: { "cache-control": "no-store" } });
 }
 
-/** Failed sign-ins for the account since the window opened or since its last successful sign-in. */
-async function countRecentFailures(db: Db, email: string, now: Date): Promise<number> {
+function normalizeEmail(value: string): string {
+  return value.trim().toLowerCase();
+}
+
+/** The account a password attempt is for: its e-mail, and its user when there is one. */
+type TAccountRef = { email: string; userId: string | null };
+
+/**
+ * Failed password attempts for the account (sign-ins for its e-mail, wrong current passwords in a password change)
+ * since the window opened, or since its last successful sign-in, password change or reset, whichever is later.
+ */
+export async function countRecentFailures(
+  db: Db,
+  account: TAccountRef,
+  now = new Date(),
+): Promise<number> {
   const windowStart = new Date(now.getTime() - SIGN_IN_LOCKOUT.windowMs);
   const lastSuccess = await db.auditEvent.findFirst({
     where: {
-      action: "auth.sign-in",
-      targetType: SIGN_IN_TARGET,
-      targetId: email,
       at: { gte: windowStart },
+      OR: [
+        { action: "auth.sign-in", targetType: SIGN_IN_TARGET, targetId: account.email },
+        ...(account.userId === null
+          ? []
+          : [
+              {
+                action: { in: ["user.password.change", "user.password.reset"] },
+                targetType: "User",
+                targetId: account.userId,
+              },
+            ]),
+      ],
     },
     orderBy: { at: "desc" },
     select: { at: true },
   });
   return db.auditEvent.count({
     where: {
-      action: "auth.sign-in.failed",
-      targetType: SIGN_IN_TARGET,
-      targetId: email,
       at: { gte: lastSuccess?.at ?? windowStart },
+      OR: [
+        { action: "auth.sign-in.failed", targetType: SIGN_IN_TARGET, targetId: account.email },
+        ...(account.userId === null
+          ? []
+          : [
+              {
+                action: "user.password.change-failed",
+                targetType: "User",
+                targetId: account.userId,
+              },
+            ]),
+      ],
     },
   });
 }
 
-async function signInWithLockout(
+/** Whether the account is locked now (five failed attempts in the window); its sign-ins and password changes wait. */
+export async function isAccountLocked(db: Db, account: TAccountRef): Promise<boolean> {
+  return (await countRecentFailures(db, account)) >= SIGN_IN_LOCKOUT.failures;
+}
+
+export const LOCKED_MESSAGE = (email: string) =>
+  `too many failed password attempts for ${email}: try again in ${String(SIGN_IN_LOCKOUT.windowMs / 60_000)} minutes, or ask an admin to reset the password`;
+
+/** The bucket an address counts in: an IPv6 client usually holds a whole /64, so the /64 is the bucket. */
+function addressBucket(address: string | undefined): string {
+  if (address === undefined) return "unknown";
+  if (!address.includes(":")) return address;
+  const [head = "", tail = ""] = address.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === "" ? [] : tail.split(":");
+  const groups = address.includes("::")
+    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
+}
+
+/**
+ * Counts one password sign-in attempt for the client's address in the store (shared by every console process) and
+ * says whether it is within the limit per minute. The window opens with the first attempt and lasts a minute.
+ */
+async function consumeSignInAllowance(
+  db: Db,
+  address: string | undefined,
+  perMinute: number,
+): Promise<{ allowed: boolean; firstRefusal: boolean }> {
+  const now = BigInt(Date.now());
+  const windowStart = now - 60_000n;
+  const key = `pgrescue:sign-in|${addressBucket(address)}`;
+  const rows = await db.$queryRaw<{ count: number }[]>`
+    INSERT INTO "RateLimit" ("id", "key", "count", "lastRequest")
+    VALUES (${randomUUID()}, ${key}, 1, ${now})
+    ON CONFLICT ("key") DO UPDATE SET
+      "count" = CASE WHEN "RateLimit"."lastRequest" <= ${windowStart} THEN 1 ELSE "RateLimit"."count" + 1 END,
+      "lastRequest" = CASE WHEN "RateLimit"."lastRequest" <= ${windowStart} THEN ${now} ELSE "RateLimit"."lastRequest" END
+    RETURNING "count"`;
+  const count = rows[0]?.count ?? 1;
+  return { allowed: count <= perMinute, firstRefusal: count === perMinute + 1 };
+}
+
+/** The media type of a Content-Type header, lower-case, without parameters. */
+function mediaType(contentType: string | null): string {
+  return (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+}
+
+/** What a sign-in carries; anything else in the body (callbackURL, rememberMe…) is dropped, never passed on. */
+const ZSignInBody = z.object({
+  email: z.string().min(1).max(320),
+  password: z.string().min(1).max(1024),
+});
+
+/** The request better-auth gets: the client address the front resolved (or none), and optionally a new JSON body. */
+function forBetterAuth(req: Request, front: TFrontRequest, json?: unknown): Request {
+  const headers = new Headers(req.headers);
+  if (front.clientAddress === undefined) headers.delete("x-forwarded-for");
+  else headers.set("x-forwarded-for", front.clientAddress);
+  if (json === undefined) return new Request(req.url, { method: req.method, headers });
+  headers.set("content-type", "application/json");
+  headers.delete("content-length");
+  return new Request(req.url, { method: req.method, headers, body: JSON.stringify(json) });
+}
+
+export type TSignInOptions = { signInPerMinute: number };
+
+/**
+ * The one path of a password sign-in, whatever the request looks like: the per-address limit counts every attempt
+ * first; only a JSON body within the size limit is read (anything else is refused and audited, and never reaches
+ * better-auth); the account's lockout is checked; better-auth then sees exactly the e-mail and password that were
+ * checked; successes and failures are audited.
+ */
+async function signIn(
   auth: TAuth,
   db: Db,
   req: Request,
-  ip?: string,
+  front: TFrontRequest,
+  options: TSignInOptions,
 ): Promise<Response> {
-  const body: unknown = await req
-    .clone()
-    .json()
-    .catch(() => null);
-  const email = normalizeEmail(
-    typeof body === "object" && body !== null && "email" in body ? body.email : undefined,
-  );
-  if (email === null) return auth.handler(req);
+  const ip = front.clientAddress;
+  const refused = async (label: string, reason: string, details: Record<string, unknown> = {}) =>
+    recordAudit(
+      db,
+      { id: null, label, ip },
+      {
+        action: "auth.sign-in.refused",
+        targetType: SIGN_IN_TARGET,
+        targetId: label,
+        details: { reason, ...details },
+      },
+    );
+
+  const allowance = await consumeSignInAllowance(db, ip, options.signInPerMinute);
+  if (!allowance.allowed) {
+    // once per address and window: a flood of refused attempts does not flood the trail
+    if (allowance.firstRefusal)
+      await recordAudit(
+        db,
+        { id: null, label: ip ?? "unknown address", ip },
+        { action: "auth.sign-in.rate-limited", targetType: "Address", targetId: ip ?? "unknown" },
+      );
+    return jsonProblem(
+      429,
+      "TOO_MANY_REQUESTS",
+      "too many sign-in attempts from this address: wait a minute",
+    );
+  }
+  const type = mediaType(req.headers.get("content-type"));
+  if (type !== "application/json") {
+    await refused("unknown", "content type", { contentType: type.slice(0, 100) });
+    return jsonProblem(
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      "send the sign-in as application/json: {email, password}",
+    );
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(
+      await readBodyWithin(req, BODY_LIMITS.auth),
+    );
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      await refused("unknown", "body too large");
+      return jsonProblem(
+        413,
+        "PAYLOAD_TOO_LARGE",
+        `a sign-in carries at most ${String(BODY_LIMITS.auth)} bytes`,
+      );
+    }
+    await refused("unknown", "malformed body");
+    return jsonProblem(400, "BAD_REQUEST", "the sign-in is not UTF-8 JSON: {email, password}");
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  const parsed = ZSignInBody.safeParse(json);
+  if (!parsed.success) {
+    await refused("unknown", "malformed body");
+    return jsonProblem(400, "BAD_REQUEST", "a sign-in is JSON: {email, password} as strings");
+  }
+  const email = normalizeEmail(parsed.data.email);
+  const user = await db.user.findUnique({
+    where: { email },
+    select: { id: true, email: true, role: true },
+  });
   const anonymous = { id: null, label: email, ip };
-  const minutes = String(SIGN_IN_LOCKOUT.windowMs / 60_000);
-  if ((await countRecentFailures(db, email, new Date())) >= SIGN_IN_LOCKOUT.failures) {
+  if (await isAccountLocked(db, { email, userId: user?.id ?? null })) {
     await recordAudit(db, anonymous, {
       action: "auth.sign-in.locked",
       targetType: SIGN_IN_TARGET,
       targetId: email,
     });
-    return jsonProblem(
-      429,
-      "ACCOUNT_LOCKED",
-      `too many failed sign-ins for ${email}: try again in ${minutes} minutes, or ask an admin to reset the password`,
-    );
+    return jsonProblem(429, "ACCOUNT_LOCKED", LOCKED_MESSAGE(email));
   }
-  const response = await auth.handler(req);
-  if (response.ok) {
-    const user = await db.user.findUnique({
-      where: { email },
-      select: { id: true, email: true, role: true },
-    });
-    if (user !== null) {
-      await recordAudit(
-        db,
-        { id: user.id, label: user.email, role: user.role, ip },
-        { action: "auth.sign-in", targetType: SIGN_IN_TARGET, targetId: email },
-      );
-    }
+  const response = await auth.handler(
+    forBetterAuth(req, front, { email, password: parsed.data.password }),
+  );
+  if (response.ok && user !== null) {
+    await recordAudit(
+      db,
+      { id: user.id, label: user.email, role: user.role, ip },
+      { action: "auth.sign-in", targetType: SIGN_IN_TARGET, targetId: email },
+    );
   } else if (response.status === 401 || response.status === 403) {
     await recordAudit(db, anonymous, {
       action: "auth.sign-in.failed",
@@ -213,17 +385,34 @@ async function signInWithLockout(
   return response;
 }
 
+/** Served over https: every cookie the console sets is Secure, whatever better-auth was configured with. */
+function secureCookies(response: Response, https: boolean): Response {
+  const cookies = response.headers.getSetCookie();
+  if (!https || cookies.length === 0) return response;
+  const headers = new Headers(response.headers);
+  headers.delete("set-cookie");
+  for (const cookie of cookies)
+    headers.append("set-cookie", /;\s*secure\s*(;|$)/i.test(cookie) ? cookie : `${cookie}; Secure`);
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
+}
+
 const AUTH_ENDPOINTS = new Set(["POST /sign-in/email", "POST /sign-out", "GET /get-session"]);
 
 /**
  * Every request under /api/auth: only the endpoints pgrescue uses, from the console's own origin; password
- * sign-in goes through the account lockout and the audit trail, sign-out is audited.
+ * sign-in goes through its one path (per-address limit, JSON only, lockout, audit), sign-out is audited. `front`
+ * is what the front resolved about the request: the client's address (never a header the client chose) and https.
  */
 export async function handleAuthRequest(
   auth: TAuth,
   db: Db,
   req: Request,
-  ip?: string,
+  front: TFrontRequest,
+  options: TSignInOptions = { signInPerMinute: 10 },
 ): Promise<Response> {
   const path = new URL(req.url).pathname;
   const endpoint = `${req.method} ${path.replace(/^.*\/api\/auth/, "")}`;
@@ -237,17 +426,29 @@ export async function handleAuthRequest(
       "CROSS_ORIGIN",
       "send this from the console's own page (Origin must be the console)",
     );
-  if (endpoint === "POST /sign-in/email") return signInWithLockout(auth, db, req, ip);
+  if (endpoint === "POST /sign-in/email")
+    return secureCookies(await signIn(auth, db, req, front, options), front.https);
   if (endpoint === "POST /sign-out") {
-    const actor = await resolveSessionActor(auth, db, req.headers, ip);
-    const response = await auth.handler(req);
+    let body: Uint8Array<ArrayBuffer>;
+    try {
+      body = await readBodyWithin(req, BODY_LIMITS.auth);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError)
+        return jsonProblem(413, "PAYLOAD_TOO_LARGE", error.message);
+      throw error;
+    }
+    const actor = await resolveSessionActor(auth, db, req.headers, front.clientAddress);
+    const forwarded = forBetterAuth(req, front);
+    const response = await auth.handler(
+      new Request(forwarded, { body: body.byteLength === 0 ? null : body }),
+    );
     if (actor !== null && response.ok)
       await recordAudit(db, actor, {
         action: "auth.sign-out",
         targetType: "User",
         targetId: actor.id,
       });
-    return response;
+    return secureCookies(response, front.https);
   }
-  return auth.handler(req);
+  return secureCookies(await auth.handler(forBetterAuth(req, front)), front.https);
 }

@@ -1,11 +1,15 @@
-// tRPC over HTTP (fetch adapter) for the console and the CLI.
+// tRPC over HTTP (fetch adapter) for the console and the CLI; the body is read only within its limit (the
+// launcher's front refuses larger declared bodies before this runs).
 import { appRouter } from "@pgrescue/api";
+import { BODY_LIMITS, limitRequestBody } from "@pgrescue/api/front";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { createRequestContext } from "~/server/context";
 
 export const dynamic = "force-dynamic";
 
-function handler(req: Request) {
+async function handler(incoming: Request) {
+  const req = await limitRequestBody(incoming, BODY_LIMITS.trpc);
+  if (req instanceof Response) return req;
   return fetchRequestHandler({
     endpoint: "/api/trpc",
     req,
