@@ -53,12 +53,14 @@ async function findClosedPort(): Promise<number> {
 
 /**
  * Every table of the store with its row count and a digest of its rows: a refused call must leave all of them
- * as they were (not only the counts: an UPDATE changes no count).
+ * as they were (not only the counts: an UPDATE changes no count). The audit trail is checked on its own: a refusal by
+ * role adds exactly one event saying so.
  */
 async function storeDigest(): Promise<Record<string, string>> {
   const tables = await server.store.db.$queryRaw<{ name: string }[]>`
     SELECT table_name AS name FROM information_schema.tables
-    WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations'
+    WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+      AND table_name NOT IN ('_prisma_migrations', 'AuditEvent')
     ORDER BY 1`;
   const parts = tables.map(({ name }) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`unexpected table name ${name}`);
@@ -68,6 +70,24 @@ async function storeDigest(): Promise<Record<string, string>> {
     parts.join(" UNION ALL "),
   );
   return Object.fromEntries(rows.map((row) => [row.name, row.digest]));
+}
+
+async function lastAuditId(): Promise<bigint> {
+  const last = await server.store.db.auditEvent.findFirst({
+    orderBy: { id: "desc" },
+    select: { id: true },
+  });
+  return last?.id ?? 0n;
+}
+
+/** "action target" of every audit event written after `id`. */
+async function auditActionsAfter(id: bigint): Promise<string[]> {
+  const rows = await server.store.db.auditEvent.findMany({
+    where: { id: { gt: id } },
+    orderBy: { id: "asc" },
+    select: { action: true, targetId: true },
+  });
+  return rows.map((row) => `${row.action} ${row.targetId ?? ""}`);
 }
 
 /** Walks the caller's proxy to `path` and calls it; subscriptions are closed again as soon as they are open. */
@@ -172,6 +192,7 @@ describe("each procedure's gate", () => {
       const input = gate.input?.({ closedPort, unique: randomBytes(6).toString("hex") });
       const admitted = index >= LEAST[gate.minimum];
       const before = admitted ? null : await storeDigest();
+      const auditBefore = await lastAuditId();
       const outcome = await outcomeOf(callAt(caller, procedure, input));
       const who = role ?? "nobody";
       seen.push(`${who}: ${outcome.gate === "passed" ? "passed" : outcome.code}`);
@@ -181,6 +202,9 @@ describe("each procedure's gate", () => {
       if (before !== null) {
         expect(await storeDigest(), `${procedure} refused for ${who} changed the store`).toEqual(
           before,
+        );
+        expect(await auditActionsAfter(auditBefore), `${procedure} refused for ${who}`).toEqual(
+          role === null ? [] : [`auth.forbidden ${procedure}`],
         );
       }
     }

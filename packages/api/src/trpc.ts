@@ -8,6 +8,7 @@ import superjson from "superjson";
 import { z, ZodError } from "zod";
 import type { Context } from "./context.ts";
 import { hasRole } from "./services/actor.ts";
+import { recordAudit } from "./services/audit.ts";
 import { ServiceError } from "./services/service-error.ts";
 import { VaultError } from "./services/vault.ts";
 
@@ -88,8 +89,15 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
 });
 
 function roleProcedure(role: Role) {
-  return protectedProcedure.use(({ ctx, next }) => {
+  return protectedProcedure.use(async ({ ctx, next, path }) => {
     if (!hasRole(ctx.actor, role)) {
+      // a refusal by role is audited: who tried what they may not do
+      await recordAudit(ctx.db, ctx.actor, {
+        action: "auth.forbidden",
+        targetType: "Procedure",
+        targetId: path,
+        details: { needs: role, has: ctx.actor.role },
+      });
       throw new TRPCError({
         code: "FORBIDDEN",
         message: `this needs the ${role.toLowerCase()} role; ${ctx.actor.label} is ${ctx.actor.role.toLowerCase()}`,

@@ -104,7 +104,7 @@ export const tokensRouter = createTRPCRouter({
     .input(z.object({ all: z.boolean().default(false) }).default({ all: false }))
     .output(z.array(ZTokenRow))
     .query(({ ctx, input }) => listApiTokens(ctx.db, ctx.actor, input)),
-  /** The token is returned once; only its hash is stored. Without userId: a token for oneself. */
+  /** The token is returned once; only its hash is stored. Tokens are personal: a userId other than one's own is refused. */
   create: protectedProcedure
     .input(
       z.object({

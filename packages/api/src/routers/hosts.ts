@@ -1,6 +1,9 @@
 // hosts.*: testConnection (the key the host presents), add and update (connection test; host-key pin on explicit
 // accept), reviewHostKey and repinHostKey (an admin lifts a host-key mismatch), list; credentials never leave the server.
+import { RemoteError } from "@pgrescue/remote";
 import { z } from "zod";
+import { recordAudit } from "../services/audit.ts";
+import { ServiceError } from "../services/service-error.ts";
 import { ZId } from "../services/inputs.ts";
 import {
   addHost,
@@ -27,7 +30,35 @@ export const hostsRouter = createTRPCRouter({
   testConnection: adminProcedure
     .input(ZTestConnectionInput)
     .output(ZPresentedHostKeySchema)
-    .mutation(({ ctx, input }) => testHostConnection(ctx.runtime, input)),
+    .mutation(async ({ ctx, input }) => {
+      // a connection test reaches out from the console's network: audited, with what it found
+      const target = { address: input.address, port: input.port, sshUser: input.sshUser };
+      try {
+        const presented = await testHostConnection(ctx.runtime, input);
+        await recordAudit(ctx.db, ctx.actor, {
+          action: "host.test-connection",
+          targetType: "Address",
+          targetId: `${input.address}:${String(input.port)}`,
+          details: { ...target, outcome: "key presented", fingerprint: presented.fingerprint },
+        });
+        return presented;
+      } catch (error) {
+        await recordAudit(ctx.db, ctx.actor, {
+          action: "host.test-connection",
+          targetType: "Address",
+          targetId: `${input.address}:${String(input.port)}`,
+          details: {
+            ...target,
+            outcome: "failed",
+            error:
+              error instanceof RemoteError || error instanceof ServiceError
+                ? error.code
+                : "unexpected",
+          },
+        });
+        throw error;
+      }
+    }),
   add: adminProcedure
     .input(ZAddHostInput)
     .output(ZHostSchema)

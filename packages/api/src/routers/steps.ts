@@ -1,5 +1,7 @@
 // steps.*: propose a rung, approve it (bound to its exact commands and diagnosis), run it, skip it.
 import { z } from "zod";
+import { recordAudit } from "../services/audit.ts";
+import { ServiceError } from "../services/service-error.ts";
 import { runStep } from "../services/step-run.ts";
 import { approveStep, proposeStep, skipStep } from "../services/steps.ts";
 import { approverProcedure, createTRPCRouter, operatorProcedure } from "../trpc.ts";
@@ -24,7 +26,27 @@ export const stepsRouter = createTRPCRouter({
   run: operatorProcedure
     .input(z.object({ stepId: ZId }))
     .output(ZRunOutcomeSchema)
-    .mutation(({ ctx, input }) => runStep(ctx.db, ctx.runtime, ctx.actor, input)),
+    .mutation(async ({ ctx, input }) => {
+      try {
+        return await runStep(ctx.db, ctx.runtime, ctx.actor, input);
+      } catch (error) {
+        // a run the console refused (not approved, expired, drifted, already running) is audited like a refused approval
+        if (error instanceof ServiceError && error.code !== "NOT_FOUND") {
+          const step = await ctx.db.step.findUnique({
+            where: { id: input.stepId },
+            select: { incidentId: true, rung: true },
+          });
+          await recordAudit(ctx.db, ctx.actor, {
+            action: "step.run-refused",
+            targetType: "Step",
+            targetId: input.stepId,
+            incidentId: step?.incidentId,
+            details: { rung: step?.rung ?? null, reason: error.message },
+          });
+        }
+        throw error;
+      }
+    }),
   skip: operatorProcedure
     .input(z.object({ stepId: ZId, reason: createFreeText(2000) }))
     .output(ZStepSchema)

@@ -32,15 +32,16 @@ export function sanitizeOutput(text: string): string {
 
 /**
  * One line of a table or list: pipes escaped, line breaks flattened, and `&` `<` `>` as entities so that text
- * from a host or a person (a cwd, a message, an audit detail) can never become HTML in a Markdown viewer.
+ * from a host or a person (a cwd, a message, an audit detail, a typed confirmation) can never become HTML or a
+ * heading in a Markdown viewer.
  */
-function cell(text: string): string {
+export function cell(text: string): string {
   return text
     .replaceAll("&", "&amp;")
     .replaceAll("<", "&lt;")
     .replaceAll(">", "&gt;")
     .replaceAll("|", "\\|")
-    .replaceAll("\n", " ");
+    .replace(/\r\n|\r|\n/g, " ");
 }
 
 export function formatIncidentMarkdown(incident: TIncidentDetail): string {
@@ -83,13 +84,13 @@ export function formatIncidentMarkdown(incident: TIncidentDetail): string {
       `### ${String(step.seq)}. Rung ${String(step.rung)} — ${step.title} — ${step.status}`,
       "",
     );
-    lines.push(`- Requested by ${step.requestedBy?.email ?? "—"} at ${iso(step.createdAt)}`);
+    lines.push(`- Requested by ${cell(step.requestedBy?.email ?? "—")} at ${iso(step.createdAt)}`);
     if (step.choiceReason !== null)
       lines.push("- Operator's reason:", "", fence(step.choiceReason), "");
     if (step.skipReason !== null) lines.push("- Skipped because:", "", fence(step.skipReason), "");
     if (step.approvedBy !== null) {
       lines.push(
-        `- Approved by ${step.approvedBy.email} at ${iso(step.approvedAt)} (valid until ${iso(step.approvalExpiresAt)})${step.confirmation === null ? "" : `, confirmed by typing "${step.confirmation}"`}`,
+        `- Approved by ${cell(step.approvedBy.email)} at ${iso(step.approvedAt)} (valid until ${iso(step.approvalExpiresAt)})${step.confirmation === null ? "" : `, confirmed by typing "${cell(sanitizeOutput(step.confirmation))}"`}`,
       );
     }
     lines.push(

@@ -1,6 +1,12 @@
 // Expected failures of the services, each with a message a DBA can act on; trpc.ts maps them to tRPC codes.
 export type TServiceErrorCode =
-  "NOT_FOUND" | "CONFLICT" | "BAD_REQUEST" | "FORBIDDEN" | "PRECONDITION_FAILED" | "UNAUTHORIZED";
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "BAD_REQUEST"
+  | "FORBIDDEN"
+  | "PRECONDITION_FAILED"
+  | "UNAUTHORIZED"
+  | "TOO_MANY_REQUESTS";
 
 export class ServiceError extends Error {
   constructor(

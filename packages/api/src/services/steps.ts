@@ -271,6 +271,16 @@ export async function approveStep(
       "FORBIDDEN",
     );
   }
+  // a confirmation is typed only where one is asked for: anything else would be stored and reported unchecked
+  if (step.confirmationRequired === null && input.confirm !== undefined) {
+    return refuseApproval(
+      db,
+      actor,
+      step,
+      `rung ${String(step.rung)} needs no typed confirmation: approve it without one`,
+      "BAD_REQUEST",
+    );
+  }
   if (step.confirmationRequired !== null && input.confirm !== step.confirmationRequired) {
     return refuseApproval(
       db,

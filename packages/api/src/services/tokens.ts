@@ -62,14 +62,27 @@ export async function storeApiToken(
   return { id: created.id, prefix };
 }
 
-/** A new token for `userId`: anybody for themselves, an admin for anybody. Returned once. */
+/**
+ * A new token for the actor themselves, returned once. Tokens are personal, for admins too: a token made for somebody
+ * else would let its maker act, approve and be recorded as that person (four-eyes would compare the wrong people).
+ */
 export async function createApiToken(
   db: Db,
   actor: TActor,
   input: { userId: string; name: string },
 ): Promise<{ id: string; token: string; prefix: string }> {
-  if (input.userId !== actor.id && !hasRole(actor, "ADMIN"))
-    throw new ServiceError("FORBIDDEN", "only an admin can create API tokens for somebody else");
+  if (input.userId !== actor.id) {
+    await recordAudit(db, actor, {
+      action: "token.create-refused",
+      targetType: "User",
+      targetId: input.userId,
+      details: { name: input.name },
+    });
+    throw new ServiceError(
+      "FORBIDDEN",
+      "API tokens are personal: only the person who will use a token can create it (sign in as them, or let them run `pgrescue login`)",
+    );
+  }
   const user = await db.user.findUnique({
     where: { id: input.userId },
     select: { id: true, disabledAt: true },

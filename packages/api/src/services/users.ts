@@ -5,6 +5,8 @@ import type { Db, Role } from "@pgrescue/db";
 import { hashPassword, verifyPassword } from "better-auth/crypto";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
+import { isAccountLocked, LOCKED_MESSAGE } from "./auth.ts";
+import { requireStrongPassword } from "./password-strength.ts";
 import { ServiceError } from "./service-error.ts";
 import { storeApiToken } from "./tokens.ts";
 
@@ -42,6 +44,7 @@ async function lockFirstAdmin(tx: TTx): Promise<void> {
 
 async function insertUser(tx: TTx, input: TNewUser): Promise<{ id: string; email: string }> {
   const email = input.email.trim().toLowerCase();
+  requireStrongPassword("password", input.password, { email, name: input.name });
   const existing = await tx.user.findUnique({ where: { email }, select: { id: true } });
   if (existing !== null)
     throw new ServiceError("CONFLICT", `a user with the email ${email} exists already`);
@@ -102,7 +105,7 @@ async function requireOtherActiveAdmin(tx: TTx, userId: string, what: string): P
     );
 }
 
-async function loadUser(tx: TTx, userId: string) {
+async function loadUser(tx: TTx | Db, userId: string) {
   const user = await tx.user.findUnique({ where: { id: userId }, select: ZUserSelect });
   if (user === null) throw new ServiceError("NOT_FOUND", `user ${userId} does not exist`);
   return user;
@@ -186,7 +189,19 @@ async function writePassword(tx: TTx, userId: string, password: string): Promise
   }
 }
 
-/** An admin sets a new password for someone (who forgot theirs, or whose password leaked): their sessions end. */
+/** Revokes every live API token of the user; returns how many. */
+async function revokeAllTokens(tx: TTx, userId: string): Promise<number> {
+  const revoked = await tx.apiToken.updateMany({
+    where: { userId, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+  return revoked.count;
+}
+
+/**
+ * An admin sets a new password for someone (who forgot theirs, or whose password leaked): their sessions end and
+ * their API tokens are revoked — whoever knew the old password may have made one.
+ */
 export async function resetUserPassword(
   db: Db,
   actor: TActor,
@@ -194,37 +209,69 @@ export async function resetUserPassword(
 ): Promise<void> {
   await db.$transaction(async (tx) => {
     const user = await loadUser(tx, input.userId);
+    requireStrongPassword("password", input.password, user);
     await writePassword(tx, user.id, input.password);
-    await tx.session.deleteMany({ where: { userId: user.id } });
+    const sessions = await tx.session.deleteMany({ where: { userId: user.id } });
+    const tokens = await revokeAllTokens(tx, user.id);
     await recordAudit(tx, actor, {
       action: "user.password.reset",
       targetType: "User",
       targetId: user.id,
-      details: { email: user.email },
+      details: { email: user.email, sessionsEnded: sessions.count, tokensRevoked: tokens },
     });
   });
 }
 
-/** The signed-in user changes their own password, proving the current one; their other sessions end. */
+/**
+ * The signed-in user changes their own password, proving the current one. Wrong current passwords count towards the
+ * same lockout as failed sign-ins and are audited; a change ends every other session of the user and revokes all
+ * their API tokens (the page says so beforehand): whoever knew the old password is out.
+ */
 export async function changeOwnPassword(
   db: Db,
   actor: TActor,
   input: { currentPassword: string; newPassword: string },
 ): Promise<void> {
-  const account = await db.account.findFirst({
+  const user = await loadUser(db, actor.id);
+  const account = { email: user.email, userId: user.id };
+  if (await isAccountLocked(db, account)) {
+    await recordAudit(db, actor, {
+      action: "user.password.change-locked",
+      targetType: "User",
+      targetId: actor.id,
+    });
+    throw new ServiceError("TOO_MANY_REQUESTS", LOCKED_MESSAGE(user.email));
+  }
+  const credential = await db.account.findFirst({
     where: { userId: actor.id, providerId: CREDENTIAL_PROVIDER },
     select: { password: true },
   });
   const valid =
-    account?.password != null &&
-    (await verifyPassword({ hash: account.password, password: input.currentPassword }));
-  if (!valid) throw new ServiceError("BAD_REQUEST", "the current password is not correct");
+    credential?.password != null &&
+    (await verifyPassword({ hash: credential.password, password: input.currentPassword }));
+  if (!valid) {
+    await recordAudit(db, actor, {
+      action: "user.password.change-failed",
+      targetType: "User",
+      targetId: actor.id,
+    });
+    throw new ServiceError("BAD_REQUEST", "the current password is not correct");
+  }
+  requireStrongPassword("newPassword", input.newPassword, user);
   await db.$transaction(async (tx) => {
     await writePassword(tx, actor.id, input.newPassword);
+    const sessions = await tx.session.deleteMany({
+      where: {
+        userId: actor.id,
+        ...(actor.sessionId === undefined ? {} : { id: { not: actor.sessionId } }),
+      },
+    });
+    const tokens = await revokeAllTokens(tx, actor.id);
     await recordAudit(tx, actor, {
       action: "user.password.change",
       targetType: "User",
       targetId: actor.id,
+      details: { sessionsEnded: sessions.count, tokensRevoked: tokens },
     });
   });
 }
@@ -315,9 +362,10 @@ export async function completeFirstAdminSetup(
       password: input.password,
     });
     await tx.verification.deleteMany({ where: { identifier: SETUP_IDENTIFIER } });
+    // the person who used the setup link is the new admin: the event names them
     await recordAudit(
       tx,
-      { ...SYSTEM, id: user.id, ip },
+      { id: user.id, label: user.email, role: "ADMIN", ip },
       {
         action: "user.bootstrap",
         targetType: "User",

@@ -26,6 +26,10 @@ export function ChangePasswordForm() {
   };
   return (
     <form onSubmit={submit} className="max-w-sm space-y-3" aria-label="Change your password">
+      <p id="change-password-effect" className="text-sm text-zinc-700 dark:text-zinc-300">
+        Changing your password signs you out everywhere else and revokes all your API tokens (the
+        CLI signs in again with <code className="font-mono">pgrescue login</code>).
+      </p>
       <PasswordField
         label="Current password"
         name="current-password"
@@ -36,19 +40,24 @@ export function ChangePasswordForm() {
         label="New password"
         name="new-password"
         autoComplete="new-password"
-        hint="At least 12 characters."
+        hint="At least 12 characters, hard to guess: a few unrelated words, not your e-mail."
         {...draft.bind("next")}
         errors={error?.fieldErrors.newPassword}
       />
       {change.isSuccess ? (
         <Alert tone="good" role="status">
-          Password changed.
+          Password changed. Your other sessions ended and your API tokens were revoked.
         </Alert>
       ) : null}
       {error !== null && error.fieldErrors.newPassword === undefined ? (
         <ErrorAlert message={error.message} />
       ) : null}
-      <Button type="submit" busy={change.isPending} disabled={change.isPending}>
+      <Button
+        type="submit"
+        busy={change.isPending}
+        disabled={change.isPending}
+        aria-describedby="change-password-effect"
+      >
         Change password
       </Button>
     </form>

@@ -5,6 +5,7 @@ import { Button } from "~/components/ui/button";
 import { Alert, ErrorAlert } from "~/components/ui/feedback";
 import { EmailField, PasswordField } from "~/components/ui/field";
 import { useDraft } from "~/components/ui/use-draft";
+import { resolveOnOrigin } from "~/lib/safe-next";
 import { signInProblem } from "~/lib/sign-in-problem";
 
 export function SignInForm({ next, expired }: { next: string; expired: boolean }) {
@@ -33,8 +34,10 @@ export function SignInForm({ next, expired }: { next: string; expired: boolean }
         return;
       }
       draft.clear("password");
-      // A full load: every part of the page starts over with the new session.
-      window.location.assign(next);
+      // A full load: every part of the page starts over with the new session — on this origin only.
+      window.location.assign(
+        resolveOnOrigin(next, window.location.origin) ?? `${window.location.origin}/hosts`,
+      );
     } catch (caught) {
       setError(
         `The console server did not answer: ${caught instanceof Error ? caught.message : String(caught)}`,
