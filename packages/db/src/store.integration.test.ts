@@ -1,6 +1,7 @@
 // The store for real: embedded PostgreSQL from an empty data dir and again after a
 // restart, migrations applied once, every model written and read back, and an external
-// PostgreSQL (Debian's PostgreSQL 15, started by this test) through DATABASE_URL.
+// PostgreSQL (Debian's PostgreSQL 15, started by this test) through DATABASE_URL. The
+// console's role owns nothing: what it may not do to the audit trail is tried for real.
 import { spawnSync } from "node:child_process";
 import {
   chmodSync,
@@ -13,6 +14,7 @@ import {
 } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findFreePort } from "./embedded.ts";
 import { checkStoreHealth } from "./health.ts";
@@ -262,6 +264,59 @@ async function expectEveryModelReadBack(
   ).toBe("bigint");
 }
 
+/** Runs `sql` as the role of `url`; resolves to the error's message, or null when the statement went through. */
+async function tryAs(url: string, sql: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Everything by which the console's role could erase or rewrite the audit trail (or the evidence it points to) is
+ * refused by the store; the audit table still takes new events.
+ */
+async function expectConsoleRoleCannotTamper(store: Store) {
+  expect(store.url).not.toBe(store.ownerUrl);
+  expect(store.leastPrivilege).toBe(true);
+  const event = await store.db.auditEvent.create({
+    data: { actorLabel: "role-test", action: "test.role", details: {} },
+    select: { id: true },
+  });
+  const id = String(event.id);
+  const attempts: [string, RegExp][] = [
+    [`TRUNCATE "AuditEvent"`, /permission denied/],
+    [`DELETE FROM "AuditEvent" WHERE id = ${id}`, /permission denied/],
+    [`UPDATE "AuditEvent" SET action = 'forged' WHERE id = ${id}`, /permission denied/],
+    [`UPDATE "AuditEvent" SET details = '{}' WHERE id = ${id}`, /permission denied/],
+    [`ALTER TABLE "AuditEvent" DISABLE TRIGGER ALL`, /must be owner/],
+    [`DROP TRIGGER "AuditEvent_append_only_row" ON "AuditEvent"`, /must be owner/],
+    [`SET session_replication_role = replica`, /permission denied/],
+    [`DROP TABLE "AuditEvent"`, /must be owner/],
+    [`DELETE FROM "Incident"`, /permission denied/],
+    [`DELETE FROM "Step"`, /permission denied/],
+    [`DELETE FROM "StepOutput"`, /permission denied/],
+    [`DELETE FROM "Snapshot"`, /permission denied/],
+    [`DELETE FROM "User"`, /permission denied/],
+    [`DELETE FROM "ApiToken"`, /permission denied/],
+    [`DELETE FROM "_prisma_migrations"`, /permission denied/],
+    [`UPDATE "_prisma_migrations" SET rolled_back_at = now()`, /permission denied/],
+    [`SELECT setval('"AuditEvent_id_seq"', 1)`, /permission denied/],
+    [`CREATE TABLE "Forged" (id int)`, /permission denied/],
+    [`CREATE ROLE forged LOGIN SUPERUSER`, /permission denied|must be superuser/],
+  ];
+  for (const [sql, refused] of attempts) expect(await tryAs(store.url, sql), sql).toMatch(refused);
+  expect(
+    await store.db.auditEvent.findUniqueOrThrow({ where: { id: event.id }, select: { action: true } }),
+  ).toEqual({ action: "test.role" });
+}
+
 describe("embedded store", () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "pgrescue-store-"));
   let store: Store | undefined;
@@ -272,6 +327,7 @@ describe("embedded store", () => {
 
   it("comes up from an empty data dir, applies migrations, and stores every model", async () => {
     store = await openStore({ dataDir, migrationsDir });
+    expect(store.leastPrivilege).toBe(true);
     expect(store.embedded).toBe(true);
     expect(store.migrations.applied).toEqual(ALL_MIGRATIONS);
     const health = await checkStoreHealth(store.db, migrationsDir);
@@ -305,11 +361,37 @@ describe("embedded store", () => {
     const edited = mkdtempSync(path.join(tmpdir(), "pgrescue-migrations-"));
     cpSync(migrationsDir, edited, { recursive: true });
     writeFileSync(path.join(edited, "20261123200000_init/migration.sql"), "-- edited\nSELECT 1;\n");
-    await expect(applyMigrations(store.url, edited)).rejects.toThrow(MigrationError);
-    await expect(applyMigrations(store.url, edited)).rejects.toThrow(
+    await expect(applyMigrations(store.ownerUrl, edited)).rejects.toThrow(MigrationError);
+    await expect(applyMigrations(store.ownerUrl, edited)).rejects.toThrow(
       /modified after it was applied/,
     );
     rmSync(edited, { recursive: true, force: true });
+  });
+
+  it("connects the console as a role that owns nothing and cannot erase or rewrite the audit trail", async () => {
+    if (!store) throw new Error("store not open");
+    await expectConsoleRoleCannotTamper(store);
+  });
+});
+
+describe("an embedded store from before the console role", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "pgrescue-store-legacy-"));
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("gets the console role on its next start; the owner keeps its password", async () => {
+    // store.json as the console wrote it before: one superuser role for everything
+    const legacy = { user: "pgrescue", password: "legacy-owner-password", database: "pgrescue" };
+    writeFileSync(path.join(dataDir, "store.json"), JSON.stringify(legacy), { mode: 0o600 });
+    const store = await openStore({ dataDir, migrationsDir });
+    try {
+      expect(store.ownerUrl).toContain("legacy-owner-password");
+      expect(store.url).toContain("pgrescue_console");
+      await expectConsoleRoleCannotTamper(store);
+    } finally {
+      await store.close();
+    }
   });
 });
 
@@ -369,5 +451,38 @@ describe("external store through DATABASE_URL", () => {
     }
     const again = await applyMigrations(url, migrationsDir);
     expect(again).toEqual({ applied: [], alreadyApplied: ALL_MIGRATIONS });
+  });
+
+  it("with one role for everything, says the console is not least-privilege", async () => {
+    const url = `postgresql://external@127.0.0.1:${port}/postgres`;
+    const store = await openStore({ databaseUrl: url, dataDir: path.join(dir, "u"), migrationsDir });
+    try {
+      expect(store.leastPrivilege).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("migrates as PGRESCUE_MIGRATION_DATABASE_URL's owner and grants DATABASE_URL's role only its DML", async () => {
+    const superuser = `postgresql://external@127.0.0.1:${port}/postgres`;
+    for (const sql of [
+      "CREATE ROLE store_owner LOGIN",
+      "CREATE ROLE store_console LOGIN",
+      "CREATE DATABASE rescue OWNER store_owner",
+    ])
+      expect(await tryAs(superuser, sql), sql).toBeNull();
+    const store = await openStore({
+      databaseUrl: `postgresql://store_console@127.0.0.1:${port}/rescue`,
+      migrationDatabaseUrl: `postgresql://store_owner@127.0.0.1:${port}/rescue`,
+      dataDir: path.join(dir, "unused-2"),
+      migrationsDir,
+    });
+    try {
+      expect(store.migrations.applied).toEqual(ALL_MIGRATIONS);
+      await expectEveryModelReadBack(store.db, await writeEveryModel(store.db));
+      await expectConsoleRoleCannotTamper(store);
+    } finally {
+      await store.close();
+    }
   });
 });

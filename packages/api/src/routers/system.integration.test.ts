@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { openTestStore, migrationsDir } from "@pgrescue/db/testing";
 import type { Store } from "@pgrescue/db/store";
+import { createDb } from "@pgrescue/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContext } from "../context.ts";
 import { createCaller } from "../root.ts";
@@ -46,7 +47,9 @@ describe("system.health", () => {
   });
 
   it("says which migrations are pending when the store lags behind the code", async () => {
-    await store.db.$executeRawUnsafe(`UPDATE "_prisma_migrations" SET rolled_back_at = now()`);
+    // the migrations table is the owner's: the console's role only reads it
+    const owner = createDb(store.ownerUrl);
+    await owner.$executeRawUnsafe(`UPDATE "_prisma_migrations" SET rolled_back_at = now()`);
     try {
       const caller = createCaller(
         createContext({
@@ -59,7 +62,8 @@ describe("system.health", () => {
       expect(health.ok).toBe(false);
       expect(health.store.migrationsPending).toEqual(ALL_MIGRATIONS);
     } finally {
-      await store.db.$executeRawUnsafe(`UPDATE "_prisma_migrations" SET rolled_back_at = NULL`);
+      await owner.$executeRawUnsafe(`UPDATE "_prisma_migrations" SET rolled_back_at = NULL`);
+      await owner.$disconnect();
     }
   });
 });
