@@ -9,6 +9,7 @@ import { SESSION_TTL_SEC, SIGN_IN_LOCKOUT } from "./services/auth.ts";
 import { startTestServer, type TTestServer } from "./testing.ts";
 
 type THttp = { url: string; close(): Promise<void> };
+type TBody = NonNullable<RequestInit["body"]>;
 
 let server: TTestServer;
 /** The console as it is served by default: no proxy trusted, the client is the socket's peer. */
@@ -50,7 +51,7 @@ async function newUser(role: "VIEWER" | "OPERATOR" | "APPROVER" | "ADMIN" = "OPE
 async function post(
   http: THttp,
   path: string,
-  body: BodyInit | null,
+  body: TBody | null,
   headers: Record<string, string>,
   init: RequestInit = {},
 ): Promise<Response> {
@@ -120,7 +121,7 @@ async function lockAccount(email: string): Promise<void> {
 
 describe("one sign-in path, whatever the request looks like", () => {
   /** Every way of carrying an e-mail and password that is not a JSON body. */
-  const NON_JSON: readonly [string, (email: string, password: string) => [BodyInit, string?]][] = [
+  const NON_JSON: readonly [string, (email: string, password: string) => [TBody, string?]][] = [
     [
       "urlencoded",
       (email, password) => [

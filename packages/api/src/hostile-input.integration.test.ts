@@ -8,6 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -26,6 +27,7 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z, ZodError } from "zod";
 import { appRouter } from "./root.ts";
+import { judgePassword } from "./services/password-strength.ts";
 import { startTestServer, type TTestServer } from "./testing.ts";
 
 type TCaller = Awaited<ReturnType<TTestServer["callerAs"]>>["caller"];
@@ -284,6 +286,8 @@ type TFieldSpec = {
   verifyKept?: (hostile: THostile, result: unknown) => string | null | Promise<string | null>;
   /** Audit actions a refusal may record. */
   auditedRefusals?: readonly string[];
+  /** steps.approve / steps.skip: the rung of the step the cases aim at (default 2, which asks for a confirmation). */
+  stepRung?: 1 | 2;
 };
 
 const typeConfused = (): THostile[] =>
@@ -442,13 +446,17 @@ const STRONG_PASSWORD = "correct horse battery staple";
 /** The user whose password users.resetPassword sets, again and again. */
 let passwordUserId = "";
 
-/** users.create / resetPassword: 12–256 characters without control characters are a password; the rest is refused. */
+/**
+ * users.create / resetPassword: 12–256 characters without control characters, and hard to guess (zxcvbn-ts, the same
+ * estimator the console asks), are a password; the rest is refused.
+ */
 function passwordExpectation(hostile: THostile): TExpectation {
   const value = hostile.value;
   return typeof value === "string" &&
     value.length >= 12 &&
     value.length <= 256 &&
-    !/\p{Cc}/u.test(value)
+    !/\p{Cc}/u.test(value) &&
+    judgePassword(value, {}).ok
     ? KEPT
     : BAD_REQUEST;
 }
@@ -1023,6 +1031,18 @@ const SPECS: readonly TFieldSpec[] = [
     auditedRefusals: ["step.approval-refused"],
   },
   {
+    procedure: "steps.approve",
+    field: "confirm",
+    as: "approver",
+    values: () => strings("main"),
+    input: (confirm) => ({ stepId: currentStep(), confirm }),
+    // Rung 1 asks for no confirmation: any text sent as one is refused (and audited), never stored unchecked.
+    expect: refuseAll(),
+    says: /needs no typed confirmation/,
+    auditedRefusals: ["step.approval-refused"],
+    stepRung: 1,
+  },
+  {
     procedure: "steps.skip",
     field: "reason",
     as: "operator",
@@ -1047,7 +1067,17 @@ const SPECS: readonly TFieldSpec[] = [
     expect: (hostile) => (typeof hostile.value === "boolean" ? KEPT : BAD_REQUEST),
     verifyKept: (_hostile, result) => (Array.isArray(result) ? null : "no list of tokens"),
   },
-  idSpec("tokens.create", "userId", "admin", { name: "hostile" }),
+  {
+    procedure: "tokens.create",
+    field: "userId",
+    as: "admin",
+    values: () => strings(NO_SUCH_ID),
+    input: (userId) => ({ userId, name: "hostile" }),
+    // Tokens are personal, for admins too: any other user id is refused (and the attempt audited).
+    expect: refuseAll("BAD_REQUEST", "FORBIDDEN"),
+    says: /API tokens are personal/,
+    auditedRefusals: ["token.create-refused"],
+  },
   {
     procedure: "tokens.create",
     field: "name",
@@ -1210,6 +1240,7 @@ const SPECS: readonly TFieldSpec[] = [
       password,
     }),
     expect: passwordExpectation,
+    says: /too easy to guess|cannot contain your e-mail/,
     verifyKept: verifyPasswordHashed,
   },
   ...(["users.setRole", "users.setDisabled", "users.resetPassword"] as const).map(
@@ -1246,17 +1277,20 @@ const SPECS: readonly TFieldSpec[] = [
     values: () => strings(STRONG_PASSWORD),
     input: (password) => ({ userId: passwordUserId, password }),
     expect: passwordExpectation,
+    says: /too easy to guess|cannot contain your e-mail/,
     verifyKept: verifyPasswordHashed,
   },
-  // The admin caller has no password of its own: every well-formed attempt is refused as a wrong current password.
+  // The admin caller has no password of its own: every well-formed attempt is refused as a wrong current password,
+  // audited, and after five of them the account is locked (the same lockout as sign-ins).
   {
     procedure: "users.changePassword",
     field: "currentPassword",
     as: "admin",
     values: () => strings(STRONG_PASSWORD),
     input: (currentPassword) => ({ currentPassword, newPassword: STRONG_PASSWORD }),
-    expect: refuseAll(),
-    says: /current password is not correct/,
+    expect: refuseAll("BAD_REQUEST", "TOO_MANY_REQUESTS"),
+    says: /current password is not correct|too many failed password attempts/,
+    auditedRefusals: ["user.password.change-failed", "user.password.change-locked"],
   },
   {
     procedure: "users.changePassword",
@@ -1264,8 +1298,9 @@ const SPECS: readonly TFieldSpec[] = [
     as: "admin",
     values: () => strings(STRONG_PASSWORD),
     input: (newPassword) => ({ currentPassword: "not the password", newPassword }),
-    expect: refuseAll(),
-    says: /current password is not correct/,
+    expect: refuseAll("BAD_REQUEST", "TOO_MANY_REQUESTS"),
+    says: /current password is not correct|too many failed password attempts/,
+    auditedRefusals: ["user.password.change-failed", "user.password.change-locked"],
   },
   // The store has users: a well-formed setup is refused as too late, a malformed one at its field.
   ...(
@@ -1291,6 +1326,12 @@ const SPECS: readonly TFieldSpec[] = [
     says: /has its first admin already/,
   })),
 ];
+
+/** Procedures that audit every attempt that reaches them, refused or not. */
+const AUDITED_ATTEMPTS: Readonly<Record<string, readonly string[]>> = {
+  // a connection test reaches out from the console's network (open or closed port): always on the record
+  "hosts.testConnection": ["host.test-connection"],
+};
 
 /** Procedures whose fields are deliberately not covered yet, and why. */
 const NOT_COVERED_YET: Readonly<Record<string, string>> = {};
@@ -1411,7 +1452,8 @@ async function prepareKept(spec: TFieldSpec): Promise<void> {
     const opened = await callers.operator.incidents.open({ instanceId: known.mainbInstanceId });
     closeTarget = opened.incident.id;
   }
-  if (spec.procedure === "steps.skip" || spec.procedure === "steps.approve") await proposeRung2();
+  if (spec.procedure === "steps.skip" || spec.procedure === "steps.approve")
+    await proposeRung(spec.stepRung ?? 2);
 }
 
 /** The incident on main the cases point at stays open; if a case closed it after all, a new one takes its place. */
@@ -1429,10 +1471,10 @@ async function ensureOpenIncident(): Promise<void> {
   ).incident.id;
 }
 
-async function proposeRung2(): Promise<void> {
+async function proposeRung(rung: 1 | 2): Promise<void> {
   const step = await callers.operator.steps.propose({
     incidentId: known.incidentId,
-    rung: 2,
+    rung,
     reason: "a hostile-input test needs a step to approve or skip",
   });
   stepTarget = step.id;
@@ -1448,7 +1490,8 @@ async function runSpec(spec: TFieldSpec): Promise<string[]> {
   const refused = cases.filter((hostile) => "refused" in spec.expect(hostile));
   const kept = cases.filter((hostile) => "kept" in spec.expect(hostile));
   await ensureOpenIncident();
-  if (spec.procedure === "steps.approve" || spec.procedure === "steps.skip") await proposeRung2();
+  if (spec.procedure === "steps.approve" || spec.procedure === "steps.skip")
+    await proposeRung(spec.stepRung ?? 2);
   closeTarget = "";
 
   const judge = async (hostile: THostile): Promise<string | null> => {
@@ -1472,7 +1515,8 @@ async function runSpec(spec: TFieldSpec): Promise<string[]> {
       problems.push(`refusals changed the table ${table}`);
   }
   const audited = await auditActionsAfter(auditBefore);
-  const unexpected = audited.filter((action) => !(spec.auditedRefusals ?? []).includes(action));
+  const allowed = [...(spec.auditedRefusals ?? []), ...(AUDITED_ATTEMPTS[spec.procedure] ?? [])];
+  const unexpected = audited.filter((action) => !allowed.includes(action));
   if (unexpected.length > 0) problems.push(`refusals were audited as ${unexpected.join(", ")}`);
 
   for (const hostile of refused) {
@@ -1666,6 +1710,77 @@ describe("hostile-but-accepted values on the host", () => {
     } finally {
       rmSync(bashrc, { force: true });
     }
+  });
+});
+
+/** A port that was free a moment ago and that nothing listens on. */
+async function findClosedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => {
+        if (address !== null && typeof address === "object") resolve(address.port);
+        else reject(new Error("no port"));
+      });
+    });
+  });
+}
+
+describe("what the issue-14 review found, on the record", () => {
+  it("hosts.testConnection is audited with what it found: a key, or a closed port", async () => {
+    const closed = await findClosedPort();
+    const before = await lastAuditId();
+    await callers.admin.hosts.testConnection(connection());
+    await expect(
+      callers.admin.hosts.testConnection({ ...connection(), port: closed }),
+    ).rejects.toThrow();
+    const events = await server.store.db.auditEvent.findMany({
+      where: { id: { gt: before }, action: "host.test-connection" },
+      orderBy: { id: "asc" },
+      select: { actorId: true, targetId: true, details: true },
+    });
+    expect(events).toEqual([
+      {
+        actorId: adminId,
+        targetId: `${lab.ssh.host}:${String(lab.ssh.port)}`,
+        details: expect.objectContaining({
+          outcome: "key presented",
+          fingerprint: lab.ssh.hostKeyFingerprint,
+        }) as unknown,
+      },
+      {
+        actorId: adminId,
+        targetId: `${lab.ssh.host}:${String(closed)}`,
+        details: expect.objectContaining({ outcome: "failed", error: "UNREACHABLE" }) as unknown,
+      },
+    ]);
+  });
+
+  it("a typed confirmation stored by an older console is printed escaped in the Markdown export", async () => {
+    await ensureOpenIncident();
+    await proposeRung(1);
+    await callers.approver.steps.approve({ stepId: currentStep() });
+    // as the console stored it before confirm was refused where none is asked for
+    const forged = "x\n\n# Forged heading\n<img src=x onerror=alert(1)>\u001b[2J\u0007 | cell";
+    await server.store.db.step.update({
+      where: { id: currentStep() },
+      data: { confirmation: forged },
+      select: { id: true },
+    });
+    const markdown = (
+      await callers.operator.incidents.export({ incidentId: known.incidentId, format: "md" })
+    ).body;
+    const outside = linesOutsideFences(markdown);
+    expect(outside.filter((line) => line.includes("Forged heading"))).toEqual([
+      expect.stringMatching(
+        /^- Approved by .*confirmed by typing "x {2}# Forged heading &lt;img/,
+      ) as unknown,
+    ]);
+    expect(outside.some((line) => /<[a-z]/i.test(line))).toBe(false);
+    expect(markdown.includes(String.fromCharCode(0x1b))).toBe(false);
+    expect(markdown.includes(String.fromCharCode(0x07))).toBe(false);
   });
 });
 

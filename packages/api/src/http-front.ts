@@ -6,6 +6,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { BlockList, isIP } from "node:net";
+import type { ReadableStreamReadResult } from "node:stream/web";
 
 /** The header by which the front says "I rewrote the X-Forwarded-* headers of this request". */
 export const FRONT_SECRET_HEADER = "x-pgrescue-front";
@@ -283,12 +284,13 @@ export async function readBodyWithin(
   const declared = request.headers.get("content-length");
   if (declared !== null && !(Number(declared) <= limit)) throw new BodyTooLargeError(limit);
   if (request.body === null) return new Uint8Array(new ArrayBuffer(0));
-  const reader = request.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+    const next: ReadableStreamReadResult<Uint8Array> = await reader.read();
+    if (next.done) break;
+    const value = next.value;
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => undefined);
