@@ -18,20 +18,35 @@ type TAuditWriter = Pick<Db, "auditEvent">;
 /** A signed-in user, or (id null) an operator at the console's host running a command such as `pnpm rotate-key`. */
 type TAuditActor = TActor | { id: null; label: string; ip?: string | undefined };
 
+/**
+ * Text as the store can hold it: attempts are recorded with what the attacker sent (a NUL, half of a surrogate
+ * pair), which PostgreSQL's text and jsonb refuse, so those become U+FFFD instead of losing the event.
+ */
+function storable(text: string): string {
+  return text.replace(LONE_SURROGATE, "\uFFFD").replaceAll(String.fromCharCode(0), "\uFFFD");
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 export async function recordAudit(
   db: TAuditWriter,
   actor: TAuditActor,
   event: TAuditInput,
 ): Promise<void> {
+  const details = JSON.parse(
+    JSON.stringify(event.details ?? {}, (_key, value: unknown) =>
+      typeof value === "string" ? storable(value) : value,
+    ),
+  ) as object;
   await db.auditEvent.create({
     data: {
       actorId: actor.id,
-      actorLabel: actor.label,
+      actorLabel: storable(actor.label),
       action: event.action,
       targetType: event.targetType ?? null,
-      targetId: event.targetId ?? null,
+      targetId: event.targetId === undefined ? null : storable(event.targetId),
       incidentId: event.incidentId ?? null,
-      details: JSON.parse(JSON.stringify(event.details ?? {})) as object,
+      details,
       ip: actor.ip ?? null,
     },
   });
