@@ -42,9 +42,16 @@ async function lockFirstAdmin(tx: TTx): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('pgrescue:first-admin'))`;
 }
 
+/** A new user's password must be hard to guess; checked before any transaction opens (it takes up to ~0.5 s). */
+function requireStrongNewUserPassword(input: Pick<TNewUser, "email" | "name" | "password">): void {
+  requireStrongPassword("password", input.password, {
+    email: input.email.trim().toLowerCase(),
+    name: input.name,
+  });
+}
+
 async function insertUser(tx: TTx, input: TNewUser): Promise<{ id: string; email: string }> {
   const email = input.email.trim().toLowerCase();
-  requireStrongPassword("password", input.password, { email, name: input.name });
   const existing = await tx.user.findUnique({ where: { email }, select: { id: true } });
   if (existing !== null)
     throw new ServiceError("CONFLICT", `a user with the email ${email} exists already`);
@@ -66,6 +73,7 @@ async function insertUser(tx: TTx, input: TNewUser): Promise<{ id: string; email
 }
 
 export async function createUser(db: Db, actor: TActor, input: TNewUser): Promise<{ id: string }> {
+  requireStrongNewUserPassword(input);
   return db.$transaction(async (tx) => {
     const user = await insertUser(tx, input);
     await recordAudit(tx, actor, {
@@ -207,9 +215,9 @@ export async function resetUserPassword(
   actor: TActor,
   input: { userId: string; password: string },
 ): Promise<void> {
+  requireStrongPassword("password", input.password, await loadUser(db, input.userId));
   await db.$transaction(async (tx) => {
     const user = await loadUser(tx, input.userId);
-    requireStrongPassword("password", input.password, user);
     await writePassword(tx, user.id, input.password);
     const sessions = await tx.session.deleteMany({ where: { userId: user.id } });
     const tokens = await revokeAllTokens(tx, user.id);
@@ -284,6 +292,8 @@ export async function bootstrapFirstAdmin(
   db: Db,
   input: { email: string; password: string; name?: string; token?: string | undefined },
 ): Promise<{ id: string; email: string } | null> {
+  if ((await db.user.count()) > 0) return null;
+  requireStrongNewUserPassword({ ...input, name: input.name ?? "First admin" });
   return db.$transaction(async (tx) => {
     await lockFirstAdmin(tx);
     if ((await tx.user.count()) > 0) return null;
@@ -339,6 +349,12 @@ export async function completeFirstAdminSetup(
   input: { token: string; email: string; name: string; password: string },
   ip?: string,
 ): Promise<{ email: string }> {
+  // the token first (cheap, and only its holder gets the password judged), then the password, then the transaction
+  const link = await db.verification.findFirst({
+    where: { identifier: SETUP_IDENTIFIER, value: sha256(input.token) },
+    select: { id: true },
+  });
+  if (link !== null) requireStrongNewUserPassword(input);
   return db.$transaction(async (tx) => {
     await lockFirstAdmin(tx);
     if ((await tx.user.count()) > 0)
