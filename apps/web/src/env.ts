@@ -56,9 +56,7 @@ const ZLauncherEnv = z.object({
    */
   PGRESCUE_MIGRATION_DATABASE_URL: z.preprocess(
     emptyIsUnset,
-    z
-      .url({ message: "PGRESCUE_MIGRATION_DATABASE_URL must be a postgresql:// URL" })
-      .optional(),
+    z.url({ message: "PGRESCUE_MIGRATION_DATABASE_URL must be a postgresql:// URL" }).optional(),
   ),
   PGRESCUE_TRUSTED_PROXIES: ZTrustedProxies,
   PGRESCUE_DATA_DIR: z.string().min(1).optional(),

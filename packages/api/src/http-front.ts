@@ -34,7 +34,8 @@ export function normalizeAddress(value: string | undefined): string | undefined 
   let text = value.trim();
   const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(text);
   if (bracketed?.[1] !== undefined) text = bracketed[1];
-  else if (/^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/.test(text)) text = text.slice(0, text.lastIndexOf(":"));
+  else if (/^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/.test(text))
+    text = text.slice(0, text.lastIndexOf(":"));
   if (/^::ffff:\d{1,3}(\.\d{1,3}){3}$/i.test(text)) text = text.slice(7);
   const family = isIP(text);
   if (family === 0) return undefined;
@@ -318,7 +319,10 @@ export function tooLargeResponse(limit: number): Response {
 }
 
 /** The same request with its body read within `limit` (so that a handler can read it again), or a 413 response. */
-export async function limitRequestBody(request: Request, limit: number): Promise<Request | Response> {
+export async function limitRequestBody(
+  request: Request,
+  limit: number,
+): Promise<Request | Response> {
   if (request.method === "GET" || request.method === "HEAD") return request;
   try {
     const body = await readBodyWithin(request, limit);

@@ -313,7 +313,10 @@ async function expectConsoleRoleCannotTamper(store: Store) {
   ];
   for (const [sql, refused] of attempts) expect(await tryAs(store.url, sql), sql).toMatch(refused);
   expect(
-    await store.db.auditEvent.findUniqueOrThrow({ where: { id: event.id }, select: { action: true } }),
+    await store.db.auditEvent.findUniqueOrThrow({
+      where: { id: event.id },
+      select: { action: true },
+    }),
   ).toEqual({ action: "test.role" });
 }
 
@@ -455,7 +458,11 @@ describe("external store through DATABASE_URL", () => {
 
   it("with one role for everything, says the console is not least-privilege", async () => {
     const url = `postgresql://external@127.0.0.1:${port}/postgres`;
-    const store = await openStore({ databaseUrl: url, dataDir: path.join(dir, "u"), migrationsDir });
+    const store = await openStore({
+      databaseUrl: url,
+      dataDir: path.join(dir, "u"),
+      migrationsDir,
+    });
     try {
       expect(store.leastPrivilege).toBe(false);
     } finally {

@@ -7,7 +7,12 @@ import type { Db } from "@pgrescue/db";
 import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import { z } from "zod";
-import { BODY_LIMITS, BodyTooLargeError, readBodyWithin, type TFrontRequest } from "../http-front.ts";
+import {
+  BODY_LIMITS,
+  BodyTooLargeError,
+  readBodyWithin,
+  type TFrontRequest,
+} from "../http-front.ts";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { resolveTokenActor } from "./tokens.ts";
@@ -141,7 +146,6 @@ export async function resolveRequestActor(
   if (!isSameOriginRequest(req)) return null;
   return resolveSessionActor(auth, db, req.headers, ip);
 }
-
 
 function jsonProblem(status: number, code: string, message: string): Response {
   return Response.json({ code, message }, { status, headers: { "cache-control": "no-store" } });
