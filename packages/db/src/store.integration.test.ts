@@ -470,6 +470,55 @@ describe("external store through DATABASE_URL", () => {
     }
   });
 
+  it("revokes, in the least-privilege migration, the API tokens an admin made for somebody else, on the record", async () => {
+    const superuser = `postgresql://external@127.0.0.1:${port}/postgres`;
+    expect(await tryAs(superuser, "CREATE DATABASE legacy")).toBeNull();
+    const url = `postgresql://external@127.0.0.1:${port}/legacy`;
+    // the store as the console left it before: every migration but the least-privilege one
+    const before = mkdtempSync(path.join(tmpdir(), "pgrescue-migrations-before-"));
+    for (const name of ALL_MIGRATIONS.filter((m) => !m.endsWith("_least_privilege")))
+      cpSync(path.join(migrationsDir, name), path.join(before, name), { recursive: true });
+    await applyMigrations(url, before);
+    rmSync(before, { recursive: true, force: true });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`INSERT INTO "User" (id, email, name, role, "updatedAt") VALUES
+        ('admin1', 'admin@example.com', 'Admin', 'ADMIN', now()),
+        ('victim1', 'victim@example.com', 'Victim', 'APPROVER', now())`);
+      await client.query(`INSERT INTO "ApiToken" (id, "userId", name, "tokenHash", prefix) VALUES
+        ('forged', 'victim1', 'made by the admin', 'h1', 'pgr_aaaa'),
+        ('own', 'victim1', 'made by the victim', 'h2', 'pgr_bbbb'),
+        ('boot', 'admin1', 'bootstrap', 'h3', 'pgr_cccc')`);
+      await client.query(`INSERT INTO "AuditEvent" ("actorId", "actorLabel", action, "targetType", "targetId", details) VALUES
+        ('admin1', 'admin@example.com', 'token.create', 'ApiToken', 'forged', '{"userId": "victim1"}'),
+        ('victim1', 'victim@example.com', 'token.create', 'ApiToken', 'own', '{"userId": "victim1"}')`);
+      await applyMigrations(url, migrationsDir);
+      const tokens = await client.query<{ id: string; revoked: boolean }>(
+        `SELECT id, "revokedAt" IS NOT NULL AS revoked FROM "ApiToken" ORDER BY id`,
+      );
+      expect(tokens.rows).toEqual([
+        { id: "boot", revoked: false },
+        { id: "forged", revoked: true },
+        { id: "own", revoked: false },
+      ]);
+      const recorded = await client.query<{ target: string; details: unknown }>(
+        `SELECT "targetId" AS target, details FROM "AuditEvent" WHERE action = 'token.revoke'`,
+      );
+      expect(recorded.rows).toEqual([
+        {
+          target: "forged",
+          details: {
+            userId: "victim1",
+            reason: "created by somebody else: API tokens are personal",
+          },
+        },
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it("migrates as PGRESCUE_MIGRATION_DATABASE_URL's owner and grants DATABASE_URL's role only its DML", async () => {
     const superuser = `postgresql://external@127.0.0.1:${port}/postgres`;
     for (const sql of [
