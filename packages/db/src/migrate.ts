@@ -128,12 +128,20 @@ export function roleOfUrl(databaseUrl: string): string {
   return decodeURIComponent(new URL(databaseUrl).username);
 }
 
-/** As the owner: grants the console's role what the console needs and nothing else (see the migration that defines it). */
-export async function grantConsoleRole(ownerUrl: string, consoleRole: string): Promise<void> {
+/**
+ * As the owner: grants the console's role what the console needs and nothing else (see the migration that defines
+ * the function). False when the store's migrations predate that function: there is nothing to grant by yet.
+ */
+export async function grantConsoleRole(ownerUrl: string, consoleRole: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: ownerUrl });
   await client.connect();
   try {
+    const found = await client.query<{ fn: string | null }>(
+      `SELECT to_regprocedure('"pgrescue_grant_console"(text)')::text AS fn`,
+    );
+    if (found.rows[0]?.fn == null) return false;
     await client.query(`SELECT "pgrescue_grant_console"($1)`, [consoleRole]);
+    return true;
   } finally {
     await client.end();
   }
