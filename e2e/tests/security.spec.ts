@@ -68,7 +68,15 @@ test("every response carries the security headers, and the pages run under their
   });
   await signInThroughApi(page);
   const scripts: string[] = [];
-  for (const path of ["/hosts", "/history", "/account", "/admin/users", "/admin/audit"]) {
+  for (const path of [
+    "/",
+    "/setup",
+    "/hosts",
+    "/history",
+    "/account",
+    "/admin/users",
+    "/admin/audit",
+  ]) {
     const response = await page.goto(path);
     expect(response?.status(), path).toBe(200);
     const headers = response?.headers() ?? {};
@@ -83,6 +91,7 @@ test("every response carries the security headers, and the pages run under their
       .locator("script[nonce]")
       .evaluateAll((nodes) => nodes.map((node) => (node as HTMLScriptElement).nonce));
     expect(nonces.length, path).toBeGreaterThan(0);
+    // the page's own scripts ran: the session was checked in the browser
     await expect(page.getByTestId("signed-in-as")).toHaveText(E2E_ADMIN.email);
     scripts.push(
       ...(await page

@@ -3,6 +3,7 @@ import { GeistMono } from "geist/font/mono";
 import { GeistSans } from "geist/font/sans";
 import type { Metadata } from "next";
 import Link from "next/link";
+import { connection } from "next/server";
 import type { ReactNode } from "react";
 import { SessionNav } from "~/components/session/session-nav";
 import { TRPCReactProvider } from "~/trpc/react";
@@ -13,7 +14,10 @@ export const metadata: Metadata = {
   description: "Bring stuck PostgreSQL instances back to life, safely.",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Every page is rendered per request: its scripts carry the nonce of that response's Content-Security-Policy (a
+  // page prerendered at build time would carry none, and the browser would refuse to run it).
+  await connection();
   return (
     <html lang="en" className={`${GeistSans.variable} ${GeistMono.variable}`}>
       <body className="min-h-screen bg-zinc-50 font-sans text-zinc-900 antialiased dark:bg-zinc-950 dark:text-zinc-100">
