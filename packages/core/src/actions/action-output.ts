@@ -4,6 +4,8 @@ import { SCRIPT_MARKER } from "../scripts/prelude.ts";
 import { ACTION_EXIT, ACTION_STATUS_BY_EXIT, ACTION_VERSION } from "./action-protocol.ts";
 
 const MARKER = SCRIPT_MARKER;
+const BEGIN = `${MARKER}begin action`;
+const CR = 0x0d;
 
 const ZFields = z.record(z.string(), z.string());
 export type TFields = z.infer<typeof ZFields>;
@@ -166,17 +168,26 @@ export function parseActionOutput(stdout: string): TActionOutput {
   let outputSink: string[] | null = null;
   let messageSink: { message: string | null } | null = null;
 
-  for (const rawLine of stdout.split("\n")) {
-    const line = rawLine.replace(/\r$/, "");
+  // Lines are read in place rather than split: the lines before the begin line (a login banner can be long) are
+  // skipped without becoming strings. `start <= stdout.length` keeps the empty piece after a final newline, as
+  // `split("\n")` does.
+  for (let start = 0, next = 0; start <= stdout.length; start = next) {
+    const newline = stdout.indexOf("\n", start);
+    const end = newline < 0 ? stdout.length : newline;
+    next = end + 1;
+    if (!out.begun && !stdout.startsWith(BEGIN, start)) continue;
+    // CRLF output: the CR is not part of the line.
+    const line = stdout.slice(
+      start,
+      end > start && stdout.charCodeAt(end - 1) === CR ? end - 1 : end,
+    );
     if (!out.begun) {
-      if (line.startsWith(`${MARKER}begin action`)) {
-        const fields = parseFields(line.split(" ").slice(2));
-        out.begun = true;
-        out.version = fields.v ?? null;
-        out.rung = toInt(fields.rung);
-        if (out.version !== ACTION_VERSION)
-          out.errors.push(`action output version ${String(out.version)} is not ${ACTION_VERSION}`);
-      }
+      const fields = parseFields(line.split(" ").slice(2));
+      out.begun = true;
+      out.version = fields.v ?? null;
+      out.rung = toInt(fields.rung);
+      if (out.version !== ACTION_VERSION)
+        out.errors.push(`action output version ${String(out.version)} is not ${ACTION_VERSION}`);
       continue;
     }
     if (out.ended) {

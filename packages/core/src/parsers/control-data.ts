@@ -1,4 +1,5 @@
 // Parsers for `pg_controldata` output (LC_ALL=C) and the raw head of global/pg_control.
+import { readWords } from "./words.ts";
 
 export type TControlData = {
   /** Every `Key: value` line, verbatim. */
@@ -86,12 +87,10 @@ export type TPgControlHead = {
  * time i64). Used when no pg_controldata of the cluster's major version is installed.
  */
 export function parsePgControlHead(lines: readonly string[]): TPgControlHead | null {
-  const words = lines
-    .join(" ")
-    .trim()
-    .split(/\s+/)
-    .filter((w) => w !== "");
-  if (words.length < 8 || !words.every((w) => /^\d+$/.test(w))) return null;
+  // Every word must be decimal digits, that is: nothing but digits and whitespace anywhere. Only the first 8 are read.
+  if (lines.some((line) => /[^\s\d]/.test(line))) return null;
+  const words = readWords(lines.join(" "), 8);
+  if (words.length < 8) return null;
   const [, , version, catalog, state, , timeLow, timeHigh] = words.map(Number);
   if (
     version === undefined ||

@@ -86,6 +86,19 @@ describe("parseProcLinks", () => {
     );
     expect(links.get(7)).toEqual({ cwd: null, exe: null });
   });
+
+  it("reads a link only after the line's last CR, line or paragraph separator (a target cannot span one)", () => {
+    const real = findSection(output("zombies.pg15"), "links")?.content[0] ?? "";
+    const [, pid, kind, target] = / \/proc\/(\d+)\/(cwd|exe) -> (.*)$/.exec(real) ?? [];
+    expect(target).toBeDefined();
+    for (const separator of ["\r", "\u2028", "\u2029"]) {
+      // Noise before the separator does not hide the link; a separator inside the target voids it.
+      expect(parseProcLinks([`junk ${real}${separator}${real}`]).get(Number(pid))).toMatchObject({
+        [kind ?? ""]: target,
+      });
+      expect(parseProcLinks([`${real}${separator}tail`]).size).toBe(0);
+    }
+  });
 });
 
 describe("parseProcMaps", () => {

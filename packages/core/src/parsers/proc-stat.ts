@@ -1,4 +1,5 @@
 // Parser for /proc/PID/stat lines (fields 1–22) and process-state vocabulary.
+import { readWords } from "./words.ts";
 
 export type TProcStat = {
   pid: number;
@@ -33,12 +34,12 @@ export function parseProcStat(line: string): TParseResult<TProcStat> {
   if (open < 1 || close < open) return { ok: false, error: "no '(comm)' in stat line" };
   const pid = parsePidText(line.slice(0, open).trimEnd());
   if (pid === null) return { ok: false, error: "bad pid field" };
-  const rest = line
-    .slice(close + 1)
-    .trim()
-    .split(/\s+/);
-  // rest[0] is field 3 (state); field N is rest[N - 3].
-  if (rest.length < 20) return { ok: false, error: `only ${rest.length + 2} fields` };
+  // rest[0] is field 3 (state); field N is rest[N - 3]. Fields after 22 are never read, so never split.
+  const rest = readWords(line.slice(close + 1), 20);
+  if (rest.length < 20) {
+    // Counted as split(/\s+/) counts: nothing after the comm is one (empty) field.
+    return { ok: false, error: `only ${Math.max(rest.length, 1) + 2} fields` };
+  }
   const state = rest[0] ?? "";
   const numbers = [rest[1], rest[2], rest[3], rest[19]].map((t) =>
     t !== undefined && /^-?\d+$/.test(t) ? Number(t) : NaN,

@@ -81,17 +81,40 @@ function classifyBody(body: string, clusterName: string | null): TProcessTitle |
   if (aux) return emptyTitle(aux, body, clusterName);
   if (body.startsWith("walsender ")) {
     // Physical: `walsender USER CLIENT ACTIVITY`; logical: `walsender USER DB CLIENT ACTIVITY`.
-    const words = body.slice("walsender ".length).split(" ");
-    const at = words.findIndex((w, i) => i > 0 && looksLikeClient(w));
-    return {
-      ...emptyTitle("walsender", body, clusterName),
-      user: words[0] ?? null,
-      database: at === 2 ? (words[1] ?? null) : null,
-      client: at > 0 ? (words[at] ?? null) : null,
-      activity: at > 0 ? words.slice(at + 1).join(" ") || null : null,
-    };
+    return { ...emptyTitle("walsender", body, clusterName), ...readWalsender(body) };
   }
   return null;
+}
+
+/**
+ * User, database, client and activity of a walsender title: words separated by single spaces, the client being the
+ * first word after the user that looks like one. Words are read one at a time up to the client, not split at once:
+ * the activity can be long.
+ */
+function readWalsender(
+  body: string,
+): Pick<TProcessTitle, "user" | "database" | "client" | "activity"> {
+  const rest = body.slice("walsender ".length);
+  let user: string | null = null;
+  let second: string | null = null;
+  let start = 0;
+  for (let index = 0; ; index += 1) {
+    const space = rest.indexOf(" ", start);
+    const word = rest.slice(start, space < 0 ? rest.length : space);
+    if (index === 0) user = word;
+    else if (looksLikeClient(word)) {
+      return {
+        user,
+        database: index === 2 ? second : null,
+        client: word,
+        // What follows the client's space, if anything.
+        activity: space < 0 ? null : rest.slice(space + 1) || null,
+      };
+    }
+    if (index === 1) second = word;
+    if (space < 0) return { user, database: null, client: null, activity: null };
+    start = space + 1;
+  }
 }
 
 /**
@@ -102,7 +125,8 @@ function classifyBody(body: string, clusterName: string | null): TProcessTitle |
 export function classifyProcessTitle(cmdline: string): TProcessTitle {
   const text = cmdline.trim();
   if (!text.startsWith("postgres: ")) {
-    const argv0 = text.split(" ")[0] ?? "";
+    const space = text.indexOf(" ");
+    const argv0 = space < 0 ? text : text.slice(0, space);
     const base = argv0.slice(argv0.lastIndexOf("/") + 1);
     if (/postgres|postmaster/.test(base)) {
       const single = /(^| )--single( |$)/.test(text);

@@ -1,5 +1,6 @@
 // Parsers for /proc/sysvipc/shm, /proc/sysvipc/sem and `ipcs -s -i SEMID` (LC_ALL=C).
 import { normalizeShmKey } from "./pid-file.ts";
+import { indexWords, readWords } from "./words.ts";
 
 export type TSysvShmRow = {
   /** Key normalized to 0..2^32-1 (the kernel prints it as a signed int). */
@@ -30,14 +31,17 @@ export type TSysvSemRow = {
 
 export type TTableParse<T> = { rows: T[]; errors: string[] };
 
+/** Where each column the parser reads sits in a row (a name the header repeats: its last position). */
 type TColumns = Map<string, number>;
 
-function readHeader(lines: readonly string[]): { columns: TColumns; start: number } | null {
+function readHeader(
+  lines: readonly string[],
+  names: readonly string[],
+): { columns: TColumns; start: number } | null {
   const index = lines.findIndex((l) => l.trim() !== "");
   const header = lines[index];
   if (header === undefined) return null;
-  const names = header.trim().split(/\s+/);
-  return { columns: new Map(names.map((n, i) => [n, i])), start: index + 1 };
+  return { columns: indexWords(header, names), start: index + 1 };
 }
 
 function pick(cells: readonly string[], columns: TColumns, name: string): string | undefined {
@@ -53,20 +57,22 @@ function pickInt(cells: readonly string[], columns: TColumns, name: string): num
 function parseTable<T>(
   lines: readonly string[],
   source: string,
-  required: readonly string[],
+  columnNames: { required: readonly string[]; optional: readonly string[] },
   build: (cells: string[], columns: TColumns) => T | null,
 ): TTableParse<T> {
   const errors: string[] = [];
-  const head = readHeader(lines);
+  const head = readHeader(lines, [...columnNames.required, ...columnNames.optional]);
   if (!head) return { rows: [], errors: [`${source}: empty`] };
-  const missing = required.filter((name) => !head.columns.has(name));
+  const missing = columnNames.required.filter((name) => !head.columns.has(name));
   if (missing.length > 0) {
     return { rows: [], errors: [`${source}: header lacks ${missing.join(", ")}`] };
   }
+  // Cells right of the last column read are never looked at: a row is split no further.
+  const width = Math.max(...head.columns.values()) + 1;
   const rows: T[] = [];
   for (const line of lines.slice(head.start)) {
     if (line.trim() === "") continue;
-    const row = build(line.trim().split(/\s+/), head.columns);
+    const row = build(readWords(line, width), head.columns);
     if (row) rows.push(row);
     else errors.push(`${source}: unparsable row ${JSON.stringify(line.slice(0, 80))}`);
   }
@@ -76,7 +82,8 @@ function parseTable<T>(
 /** Parse /proc/sysvipc/shm (columns located by header, so older kernels' layouts work). */
 export function parseSysvShm(lines: readonly string[]): TTableParse<TSysvShmRow> {
   const required = ["key", "shmid", "perms", "size", "cpid", "lpid", "nattch", "uid"];
-  return parseTable(lines, "/proc/sysvipc/shm", required, (cells, columns) => {
+  const optional = ["gid", "cuid", "ctime"];
+  return parseTable(lines, "/proc/sysvipc/shm", { required, optional }, (cells, columns) => {
     const keyText = pick(cells, columns, "key");
     const key = keyText === undefined ? null : normalizeShmKey(keyText);
     const shmid = pickInt(cells, columns, "shmid");
@@ -115,7 +122,8 @@ export function parseSysvShm(lines: readonly string[]): TTableParse<TSysvShmRow>
 /** Parse /proc/sysvipc/sem. */
 export function parseSysvSem(lines: readonly string[]): TTableParse<TSysvSemRow> {
   const required = ["key", "semid", "perms", "nsems", "uid"];
-  return parseTable(lines, "/proc/sysvipc/sem", required, (cells, columns) => {
+  const optional = ["gid", "cuid", "otime", "ctime"];
+  return parseTable(lines, "/proc/sysvipc/sem", { required, optional }, (cells, columns) => {
     const keyText = pick(cells, columns, "key");
     const key = keyText === undefined ? null : normalizeShmKey(keyText);
     const semid = pickInt(cells, columns, "semid");
@@ -176,7 +184,8 @@ export function parseIpcsSemInfo(text: string): TIpcsSemInfo {
       continue;
     }
     if (!inTable || trimmed === "") continue;
-    const cells = trimmed.split(/\s+/);
+    // Six words at most: a sixth already makes the line unexpected.
+    const cells = readWords(trimmed, 6);
     if (cells.length === 5 && cells.every((c) => /^\d{1,10}$/.test(c))) {
       const [semnum, value, ncount, zcount, pid] = cells.map(Number);
       if (

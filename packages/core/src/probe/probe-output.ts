@@ -34,6 +34,9 @@ export type TProbeOutput = {
 };
 
 const KEY_VALUE = /^([a-z][a-z0-9_]*)=(.*)$/;
+const BEGIN_MARKER = `${PROBE_MARKER}begin`;
+const CR = 0x0d;
+const PIPE = 0x7c;
 
 function parseArgs(words: string[]): Record<string, string> {
   const args: Record<string, string> = {};
@@ -68,16 +71,22 @@ export function parseProbeOutput(raw: string): TProbeOutput {
     errors: [],
     preambleLines: 0,
   };
-  const lines = raw.split("\n");
-  if (lines.at(-1) === "") lines.pop();
   let current: TProbeSection | null = null;
   let strayLines = 0;
   let afterEnd = 0;
 
-  for (const rawLine of lines) {
-    const line = rawLine.endsWith("\r") ? rawLine.slice(0, -1) : rawLine;
+  // Lines are read in place rather than split: a quoted line becomes one string (its text) instead of two, and lines
+  // before the begin or after the end marker none. Stopping at `start < raw.length` drops the empty piece after a
+  // final newline, as `split("\n")` then `pop()` would.
+  for (let start = 0, next = 0; start < raw.length; start = next) {
+    const newline = raw.indexOf("\n", start);
+    const end = newline < 0 ? raw.length : newline;
+    next = end + 1;
+    // CRLF output: the CR is not part of the line.
+    const stop = end > start && raw.charCodeAt(end - 1) === CR ? end - 1 : end;
     if (!result.begun) {
-      if (line.startsWith(`${PROBE_MARKER}begin`)) {
+      if (raw.startsWith(BEGIN_MARKER, start)) {
+        const line = raw.slice(start, stop);
         result.begun = true;
         result.version = parseArgs(line.slice(PROBE_MARKER.length).split(" ").slice(1)).v ?? null;
       } else {
@@ -89,19 +98,28 @@ export function parseProbeOutput(raw: string): TProbeOutput {
       afterEnd++;
       continue;
     }
+    if (current !== null && raw.charCodeAt(start) === PIPE) {
+      current.content.push(raw.slice(start + 1, stop));
+      continue;
+    }
+    const line = raw.slice(start, stop);
     if (line.startsWith(PROBE_MARKER)) {
-      const words = line.slice(PROBE_MARKER.length).split(" ");
-      const verb = words[0] ?? "";
+      // `VERB[ REST]`: only a section's REST is split into words (its arguments); a long marker line is not.
+      const marker = line.slice(PROBE_MARKER.length);
+      const space = marker.indexOf(" ");
+      const verb = space < 0 ? marker : marker.slice(0, space);
+      const rest = space < 0 ? null : marker.slice(space + 1);
       if (verb === "section") {
-        current = createSection(words[1] ?? "", parseArgs(words.slice(2)));
+        const words = rest === null ? [] : rest.split(" ");
+        current = createSection(words[0] ?? "", parseArgs(words.slice(1)));
         result.sections.push(current);
       } else if (verb === "rc") {
-        const text = words[1] ?? "";
-        const code = /^\d{1,3}$/.test(text) && words.length === 2 ? Number(text) : null;
+        // One word of at most 3 digits, nothing after it.
+        const code = rest !== null && /^\d{1,3}$/.test(rest) ? Number(rest) : null;
         if (current && code !== null && code <= 255) current.rc = code;
         else result.errors.push(`malformed rc marker: ${line.slice(0, 80)}`);
       } else if (verb === "warn") {
-        result.warnings.push(words.slice(1).join(" "));
+        result.warnings.push(rest ?? "");
       } else if (verb === "end") {
         result.ended = true;
       } else if (verb === "begin") {
@@ -113,10 +131,6 @@ export function parseProbeOutput(raw: string): TProbeOutput {
     }
     if (!current) {
       strayLines++;
-      continue;
-    }
-    if (line.startsWith("|")) {
-      current.content.push(line.slice(1));
       continue;
     }
     const kv = KEY_VALUE.exec(line);

@@ -1,0 +1,60 @@
+// Whitespace-separated words as `text.trim().split(/\s+/)` reads them, without splitting more of the text than needed:
+// remote output may hold a 10 MB line, and splitting it into millions of words costs seconds and hundreds of MB.
+
+/** The characters `\s`, `trim()` and `split(/\s+/)` treat as whitespace: ECMAScript's WhiteSpace and LineTerminator. */
+export function isWhitespaceCode(code: number): boolean {
+  if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+  if (code < 0xa0) return false;
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
+}
+
+const WORD = /\S+/g;
+
+/**
+ * The first `limit` words of `text`: `text.trim().split(/\s+/).slice(0, limit)`, except that a blank text has no words
+ * here (split gives `[""]`). Reads no further than the end of the last word returned.
+ */
+export function readWords(text: string, limit: number): string[] {
+  const words: string[] = [];
+  WORD.lastIndex = 0;
+  while (words.length < limit) {
+    const m = WORD.exec(text);
+    if (m === null) break;
+    words.push(m[0]);
+  }
+  return words;
+}
+
+/**
+ * For each of `names`, the index of its last occurrence among the words of `text` (as `split(/\s+/)` after `trim()`
+ * counts them): what `new Map(words.map((word, i) => [word, i]))` holds for those names, without allocating a word.
+ */
+export function indexWords(text: string, names: readonly string[]): Map<string, number> {
+  const found = new Map<string, number>();
+  // The names of each length: most words of a hostile line have a length no name has, and cost one lookup.
+  const byLength: (string[] | undefined)[] = [];
+  for (const name of names) (byLength[name.length] ??= []).push(name);
+  let index = -1;
+  let at = 0;
+  while (at < text.length) {
+    while (at < text.length && isWhitespaceCode(text.charCodeAt(at))) at += 1;
+    if (at >= text.length) break;
+    const start = at;
+    while (at < text.length && !isWhitespaceCode(text.charCodeAt(at))) at += 1;
+    index += 1;
+    const candidates = byLength[at - start];
+    if (candidates === undefined) continue;
+    for (const name of candidates) if (text.startsWith(name, start)) found.set(name, index);
+  }
+  return found;
+}
