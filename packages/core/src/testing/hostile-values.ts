@@ -1,7 +1,8 @@
 // Hostile input for tests: payloads that would create a canary file if any shell ever evaluated them, plus quotes,
 // line breaks, NUL, control and invisible characters, other scripts, huge values, option injection, path traversal,
 // blanks, ill-formed Unicode, non-UTF-8 bytes and type-confused values. Each string payload says what it contains
-// (its traits), so a test states per field which kinds it must refuse and which it must keep verbatim.
+// (its traits), so a test states per field which kinds it must refuse and which it must keep verbatim. Also the
+// remote output no parser may choke on (buildHostileTexts), shared by core's tests and `pnpm bench parsers`.
 
 export const HOSTILE_TRAITS = [
   /** `;` `|` `&` `$` backtick `>` `<` `(` `)` `*`: meaningful to a shell when not quoted. */
@@ -513,4 +514,35 @@ export function decodeLikeRemoteOutput(bytes: Uint8Array): string {
 /** Bytes decoded as Latin-1, the other way undecodable text reaches a parser: one character per byte. */
 export function decodeAsLatin1(bytes: Uint8Array): string {
   return String.fromCharCode(...bytes);
+}
+
+/** 4 KiB of every byte value in turn, decoded as remote output: mostly U+FFFD, some ASCII and control characters. */
+export const BINARY_NOISE = decodeLikeRemoteOutput(
+  Uint8Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256),
+);
+
+export type THostileText = { id: string; text: string };
+
+/**
+ * Whole outputs no parser may choke on, beyond the field payloads above: binary noise, NULs, bare CRLF, 10 MiB of one
+ * line, of digits, of short lines, of noise, of `a `, of blanks, of Unicode whitespace and of probe markers, and a
+ * line built to make an unanchored `… -> (.*)$` pattern backtrack (the `ls -l` links format, then a CR). Built on
+ * each call: about 100 MB of strings, so build them once per test file or benchmark.
+ */
+export function buildHostileTexts(): THostileText[] {
+  const tenMiB = (unit: string): string => repeatTo(unit, 10 * MIB);
+  return [
+    { id: "binary-noise", text: BINARY_NOISE },
+    { id: "nul-filled", text: "\u0000".repeat(65_536) },
+    { id: "crlf-only", text: "\r\n".repeat(10_000) },
+    { id: "10mb-one-line", text: tenMiB("x") },
+    { id: "10mb-digits", text: tenMiB("9") },
+    { id: "10mb-lines", text: tenMiB("garbage line ;|&$()\n") },
+    { id: "10mb-binary", text: tenMiB(BINARY_NOISE) },
+    { id: "10mb-spaces", text: tenMiB("a ") },
+    { id: "10mb-blanks", text: tenMiB(" ") },
+    { id: "10mb-unicode-spaces", text: tenMiB("\u00a0\u3000\u2028\t") },
+    { id: "10mb-markers", text: tenMiB("@@pgrescue:section x\n") },
+    { id: "1mb-links-backtrack", text: `${repeatTo(" /proc/1/cwd -> ", MIB)}\r` },
+  ];
 }
