@@ -1,15 +1,20 @@
-// What a benchmark is to `pnpm bench`: a name, a title, and a run on a lab host the runner starts and always stops.
+// What a benchmark is to `pnpm bench`: a name, a title, and a run — on a lab host the runner starts and always stops,
+// or on this machine alone when the benchmark needs no host (labHost: false).
 import type { LabHost } from "@pgrescue/lab";
 
-export type TBenchContext = {
-  /** A fresh lab host, stopped by the runner afterwards (also on SIGINT/SIGTERM). */
-  lab: LabHost;
+/** What every run gets. */
+export type TLocalBenchContext = {
   rounds: number;
   warmUpRounds: number;
   /** Aborted on SIGINT/SIGTERM: pass it to every long operation. */
   signal: AbortSignal;
   /** Progress for humans, on stderr. */
   log: (line: string) => void;
+};
+
+export type TBenchContext = TLocalBenchContext & {
+  /** A fresh lab host, stopped by the runner afterwards (also on SIGINT/SIGTERM). */
+  lab: LabHost;
 };
 
 export type TBenchOutcome = {
@@ -23,5 +28,7 @@ export type TBenchmark = {
   /** kebab-case; names the lab host (`bench-<name>`) and the results files. */
   name: string;
   title: string;
-  run: (context: TBenchContext) => Promise<TBenchOutcome>;
-};
+} & (
+  | { labHost?: true; run: (context: TBenchContext) => Promise<TBenchOutcome> }
+  | { labHost: false; run: (context: TLocalBenchContext) => Promise<TBenchOutcome> }
+);

@@ -1,4 +1,4 @@
-// `pnpm bench [name] [--rounds N] [--json]`: runs one benchmark on a fresh lab host, prints its tables and writes results/<name>.{md,json}.
+// `pnpm bench [name] [--rounds N] [--json]`: runs one benchmark (on a fresh lab host when it needs one), prints its tables and writes results/<name>.{md,json}.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -6,6 +6,7 @@ import { startLabHost } from "@pgrescue/lab";
 import type { TBenchmark } from "./benchmark.ts";
 import { diagnosisBenchmark } from "./diagnosis.ts";
 import { historyBenchmark } from "./history.ts";
+import { parsersBenchmark } from "./parsers.ts";
 import { recoveryBenchmark } from "./recovery.ts";
 import { describeError } from "./harness.ts";
 import { collectMachineFacts, finishMachineFacts } from "./machine.ts";
@@ -16,7 +17,12 @@ import {
   type TResultsHeader,
 } from "./report.ts";
 
-const BENCHMARKS: readonly TBenchmark[] = [diagnosisBenchmark, recoveryBenchmark, historyBenchmark];
+const BENCHMARKS: readonly TBenchmark[] = [
+  diagnosisBenchmark,
+  recoveryBenchmark,
+  historyBenchmark,
+  parsersBenchmark,
+];
 const DEFAULT_ROUNDS = 15;
 const MIN_ROUNDS = 10;
 const WARM_UP_ROUNDS = 2;
@@ -92,11 +98,15 @@ async function runOne(benchmark: TBenchmark, rounds: number, json: boolean): Pro
   const onSignal = (signalName: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
       log(
-        `bench: ${signalName} again: exiting without cleanup; the next \`pnpm bench\` replaces lab host ${labName}, or run \`pnpm lab down --name ${labName}\``,
+        benchmark.labHost === false
+          ? `bench: ${signalName} again: exiting`
+          : `bench: ${signalName} again: exiting without cleanup; the next \`pnpm bench\` replaces lab host ${labName}, or run \`pnpm lab down --name ${labName}\``,
       );
       process.exit(130);
     }
-    log(`bench: ${signalName}: stopping, cleaning up the lab host…`);
+    log(
+      `bench: ${signalName}: stopping${benchmark.labHost === false ? "" : ", cleaning up the lab host"}…`,
+    );
     controller.abort(new InterruptedError(signalName));
   };
   process.on("SIGINT", onSignal);
@@ -105,21 +115,21 @@ async function runOne(benchmark: TBenchmark, rounds: number, json: boolean): Pro
   try {
     const machine = await collectMachineFacts();
     const date = new Date().toISOString();
-    log(`bench: ${benchmark.name}: starting lab host ${labName}…`);
-    const lab = await startLabHost({ name: labName });
+    const context = { rounds, warmUpRounds: WARM_UP_ROUNDS, signal: controller.signal, log };
     let outcome;
-    try {
-      controller.signal.throwIfAborted();
-      outcome = await benchmark.run({
-        lab,
-        rounds,
-        warmUpRounds: WARM_UP_ROUNDS,
-        signal: controller.signal,
-        log,
-      });
-    } finally {
-      log(`bench: stopping lab host ${labName}…`);
-      await lab.stop();
+    if (benchmark.labHost === false) {
+      log(`bench: ${benchmark.name}: on this machine, no lab host…`);
+      outcome = await benchmark.run(context);
+    } else {
+      log(`bench: ${benchmark.name}: starting lab host ${labName}…`);
+      const lab = await startLabHost({ name: labName });
+      try {
+        controller.signal.throwIfAborted();
+        outcome = await benchmark.run({ ...context, lab });
+      } finally {
+        log(`bench: stopping lab host ${labName}…`);
+        await lab.stop();
+      }
     }
     const header: TResultsHeader = {
       benchmark: benchmark.name,
@@ -142,7 +152,7 @@ async function runOne(benchmark: TBenchmark, rounds: number, json: boolean): Pro
   } catch (error) {
     if (error instanceof InterruptedError || controller.signal.aborted) {
       log(
-        `bench: ${controller.signal.reason instanceof InterruptedError ? controller.signal.reason.message : describeError(error)}; lab host stopped, nothing written`,
+        `bench: ${controller.signal.reason instanceof InterruptedError ? controller.signal.reason.message : describeError(error)}; ${benchmark.labHost === false ? "" : "lab host stopped, "}nothing written`,
       );
       return 130;
     }
