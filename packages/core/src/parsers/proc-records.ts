@@ -69,21 +69,27 @@ export type TProcLinks = { cwd: string | null; exe: string | null };
 
 /** ` /proc/PID/cwd` or `…/exe` at the end of an `ls -l` line, with ` -> target` when the link was readable. */
 const LINK = / \/proc\/(\d+)\/(cwd|exe)(?: -> (.*))?$/;
+/** LINK with a target that may hold line terminators: it cannot fail after ` -> `, so it never backtracks. */
+const LINK_ANY_TARGET = / \/proc\/(\d+)\/(cwd|exe)(?: -> ([\s\S]*))?$/;
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 
 /**
- * The part of a line after its last line terminator (CR, LS, PS: `.` matches none of them), where any match of LINK
- * lies. On the whole line, an unanchored pattern ending in `(.*)$` retries `.*` from every ` /proc/N/cwd -> ` up to
- * a terminator near the end: quadratic (a 64 KiB line took 0.6 s, 1 MiB over a minute).
+ * LINK's match in a line, found in linear time. On a whole line, LINK's `(.*)$` fails at a line terminator (CR, LS,
+ * PS: `.` matches none) and is retried from every later ` /proc/N/cwd -> `: quadratic (a 64 KiB line took 0.6 s,
+ * 1 MiB over a minute). LINK_ANY_TARGET finds the same match unless its target holds a terminator; then LINK's match,
+ * if any, lies after the last terminator and LINK runs on that tail only.
  */
-function lineTail(line: string): string {
-  const start =
+function matchLink(line: string): RegExpExecArray | null {
+  const m = LINK_ANY_TARGET.exec(line);
+  if (m?.[3] === undefined || !LINE_TERMINATOR.test(m[3])) return m;
+  const tail =
     Math.max(
       line.lastIndexOf("\n"),
       line.lastIndexOf("\r"),
       line.lastIndexOf("\u2028"),
       line.lastIndexOf("\u2029"),
     ) + 1;
-  return start === 0 ? line : line.slice(start);
+  return LINK.exec(line.slice(tail));
 }
 
 /**
@@ -93,7 +99,7 @@ function lineTail(line: string): string {
 export function parseProcLinks(lines: readonly string[]): Map<number, TProcLinks> {
   const links = new Map<number, TProcLinks>();
   for (const line of lines) {
-    const m = LINK.exec(lineTail(line));
+    const m = matchLink(line);
     const pid = parsePidText(m?.[1] ?? "");
     if (pid === null || m?.[2] === undefined) continue;
     const entry = links.get(pid) ?? { cwd: null, exe: null };
