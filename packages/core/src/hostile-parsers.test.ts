@@ -485,7 +485,39 @@ const BIG_MUTATIONS: readonly TMutation[] = [
     mutate: (t) => `${t.slice(0, t.length >> 1)}${tenMegabytes("A")}${t.slice(t.length >> 1)}`,
     framingBroken: false,
   },
+  {
+    // Well-formed, but more than any host has: once paired by searching lists, these took minutes to diagnose.
+    id: "8000-foreign-segments-mappings-and-files",
+    mutate: (t) => withForeignObjects(t, 8000),
+    framingBroken: false,
+  },
 ];
+
+/**
+ * The capture plus `count` SysV segments, DSM files and mappings of both by processes the capture does not list,
+ * all of another user (uid 61001): nothing in them is this instance's to act on.
+ */
+function withForeignObjects(text: string, count: number): string {
+  const ids = Array.from({ length: count }, (_, i) => i);
+  const pid = (i: number) => 3_000_000 + i;
+  const key = (i: number) => 70_000_000 + i;
+  const segments = ids.map(
+    (i) =>
+      `|${String(key(i)).padStart(10)} ${String(100_000 + i).padStart(10)}   600   56 ${pid(i)} ${pid(i)}      1 61001 61001 61001 61001 1 1 1 4096`,
+  );
+  const mappings = ids.flatMap((i) => [
+    `|/proc/${pid(i)}/maps:7f00-7f01 rw-s 00000000 00:01 ${100_000 + i}  /SYSV${key(i).toString(16).padStart(8, "0")} (deleted)`,
+    `|/proc/${pid(i)}/maps:7f00-7f04 rw-s 00000000 00:23 5  /dev/shm/PostgreSQL.${900_000 + i}`,
+  ]);
+  const files = ids.map((i) => `|61001 1048576 1 /dev/shm/PostgreSQL.${900_000 + i}`);
+  const after = (t: string, marker: RegExp, lines: string[]) =>
+    t.replace(marker, (head) => `${head}${lines.join("\n")}\n`);
+  return [
+    (t: string) => after(t, /@@pgrescue:section sysv_shm\n(?:[^|\n].*\n)*\|.*\n/, segments),
+    (t: string) => after(t, /@@pgrescue:section maps\n/, mappings),
+    (t: string) => after(t, /@@pgrescue:section dsm\n/, files),
+  ].reduce((t, add) => add(t), text);
+}
 
 const probeFixtures = [...PROBE_FIXTURES.values()];
 
@@ -513,6 +545,20 @@ describe("mutated real probe captures never yield a target the capture did not p
     const original = targetsOf(planFor(fixture.text, fixture));
     const plan = planFor(mutation.mutate(fixture.text), fixture);
     expect([...targetsOf(plan)].filter((target) => !original.has(target))).toEqual([]);
+  });
+
+  it("lists 8000 foreign segments and DSM files, each with its one mapping process, none ours", () => {
+    const fixture = loadFixture("zombies.pg15");
+    const snapshot = diagnose(withForeignObjects(fixture.text, 8000), {
+      pgdata: fixture.meta.pgdata,
+    });
+    const shm = snapshot.ipc.shm.filter((segment) => segment.ownerUid === 61001);
+    const dsm = snapshot.dsm.filter((file) => file.ownerUid === 61001);
+    expect([shm.length, dsm.length]).toEqual([8000, 8000]);
+    expect(shm.filter((segment) => segment.ours || segment.attachedPids.length !== 1)).toEqual([]);
+    expect(dsm.filter((file) => file.ours || file.removable || file.mappedBy.length !== 1)).toEqual(
+      [],
+    );
   });
 
   it("CRLF and a login banner change nothing: same verdict, same targets", () => {

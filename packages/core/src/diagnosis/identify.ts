@@ -327,6 +327,22 @@ function describeForeign(
   };
 }
 
+/** The PIDs mapping each key (a shmid, a DSM file name), each PID once, in the order of `view.maps`. */
+function indexPids<K>(
+  view: TProcessView,
+  keysOf: (maps: TProcMaps) => readonly K[],
+): Map<K, number[]> {
+  const index = new Map<K, number[]>();
+  for (const [pid, maps] of view.maps) {
+    for (const key of new Set(keysOf(maps))) {
+      const pids = index.get(key) ?? [];
+      pids.push(pid);
+      index.set(key, pids);
+    }
+  }
+  return index;
+}
+
 /** SysV shared memory segments with attachments and ownership. */
 export function identifyShm(
   rows: readonly TSysvShmRow[],
@@ -337,13 +353,13 @@ export function identifyShm(
   dataDirInode: number | null,
 ): TShm[] {
   const memberPids = new Set(members.map((m) => m.pid));
+  // Indexed once, not searched per row: thousands of segments and mappings must not cost their product.
+  const pidsByShmid = indexPids(view, (maps) => maps.sysv.map((m) => m.shmid));
   return rows.map((row) => {
-    const attachedPids = [...view.maps]
-      .filter(([, maps]) => maps.sysv.some((m) => m.shmid === row.shmid))
-      .map(([pid]) => pid)
-      .sort((a, b) => a - b);
+    const attachedPids = [...(pidsByShmid.get(row.shmid) ?? [])].sort((a, b) => a - b);
+    const attached = new Set(attachedPids);
     const byMembers = attachedPids.filter((p) => memberPids.has(p));
-    const byForeign = foreign.filter((f) => attachedPids.includes(f.pid));
+    const byForeign = foreign.filter((f) => attached.has(f.pid));
     const ownerOk = ctx.instanceUid === null || row.uid === ctx.instanceUid;
     const namedInPidFile =
       ctx.pidFile.shmId === row.shmid &&
@@ -462,19 +478,27 @@ export function identifyDsm(
   /** /proc/sysvipc/shm was read completely: only then does "no segment of the owner" mean there is none. */
   shmTableComplete: boolean,
 ): TDsm[] {
+  if (files.length === 0) return [];
   const memberPids = new Set(members.map((m) => m.pid));
+  // Indexed once, not searched per file: thousands of files, mappings and processes must not cost their product.
+  const pidsByName = indexPids(view, (maps) => maps.dsm);
+  const uidsRunningPostgres = new Set(
+    [...view.procs.values()]
+      .filter((r) => r.state !== "Z" && isPostgresLike(r, view))
+      .map((r) => r.uid),
+  );
+  const firstSegmentByOwner = new Map<number, TShm>();
+  for (const segment of shm) {
+    if (!firstSegmentByOwner.has(segment.ownerUid))
+      firstSegmentByOwner.set(segment.ownerUid, segment);
+  }
   return files.map((file) => {
-    const mappedBy = [...view.maps]
-      .filter(([, maps]) => maps.dsm.includes(file.name))
-      .map(([pid]) => pid)
-      .sort((a, b) => a - b);
+    const mappedBy = [...(pidsByName.get(file.name) ?? [])].sort((a, b) => a - b);
     const ours = mappedBy.some((p) => memberPids.has(p));
     const ownerIsInstance = ctx.instanceUid !== null && file.uid === ctx.instanceUid;
-    const livePostgresOfOwner = [...view.procs.values()].some(
-      (r) => r.state !== "Z" && r.uid === file.uid && isPostgresLike(r, view),
-    );
+    const livePostgresOfOwner = uidsRunningPostgres.has(file.uid);
     // Any SysV segment of the owner may hold the control handle PostgreSQL cleans these files with.
-    const controlSegment = shm.find((segment) => segment.ownerUid === file.uid);
+    const controlSegment = firstSegmentByOwner.get(file.uid);
     const removable =
       ownerIsInstance &&
       mappedBy.length === 0 &&

@@ -121,25 +121,33 @@ export type TProcMaps = { sysv: TSysvMapping[]; dsm: string[] };
  */
 export function parseProcMaps(lines: readonly string[]): Map<number, TProcMaps> {
   const maps = new Map<number, TProcMaps>();
+  // What each PID's lists already hold: a list searched per line made 40 000 mappings of one PID take a minute.
+  const seen = new Map<number, { shmids: Set<number>; dsm: Set<string> }>();
   for (const line of lines) {
     // The inode column of a SysV mapping is the shmid, an int: at most 10 digits.
     const m = /^\/proc\/(\d+)\/maps:\S+ \S+ \S+ \S+ (\d{1,10})\s+(\S.*)$/.exec(line);
     const pid = parsePidText(m?.[1] ?? "");
     if (pid === null || m?.[2] === undefined || m[3] === undefined) continue;
     const entry = maps.get(pid) ?? { sysv: [], dsm: [] };
+    const known = seen.get(pid) ?? { shmids: new Set<number>(), dsm: new Set<string>() };
     const path = m[3];
     const sysv = /^\/SYSV([0-9a-f]{8})( \(deleted\))?$/.exec(path);
     if (sysv?.[1] !== undefined) {
       const key = normalizeShmKey(String(parseInt(sysv[1], 16)));
       const shmid = Number(m[2]);
-      if (key !== null && !entry.sysv.some((s) => s.shmid === shmid)) {
+      if (key !== null && !known.shmids.has(shmid)) {
+        known.shmids.add(shmid);
         entry.sysv.push({ key, keyHex: `0x${sysv[1]}`, shmid, deleted: sysv[2] !== undefined });
       }
     } else {
       const dsm = /\/(PostgreSQL\.\d+)(?: \(deleted\))?$/.exec(path);
-      if (dsm?.[1] !== undefined && !entry.dsm.includes(dsm[1])) entry.dsm.push(dsm[1]);
+      if (dsm?.[1] !== undefined && !known.dsm.has(dsm[1])) {
+        known.dsm.add(dsm[1]);
+        entry.dsm.push(dsm[1]);
+      }
     }
     maps.set(pid, entry);
+    seen.set(pid, known);
   }
   return maps;
 }
