@@ -437,7 +437,7 @@ export function formatParserTables(
     "",
     matrix((result) => formatCallMs(result.summary.median)),
     "",
-    "MiB/s per hostile text (—: refused after its first characters, faster than the text could be read, so no rate):",
+    `MiB/s per hostile text (—: over ${UNREAD_MIB_PER_SECOND.toLocaleString("en")} MiB/s, that is, refused after its first characters without reading the text):`,
     "",
     matrix((result) => formatMibPerSecond(result.mibPerSecond)),
   ].join("\n");
