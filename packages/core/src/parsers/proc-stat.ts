@@ -101,8 +101,11 @@ const WCHAN_HINTS: [RegExp, string][] = [
   [/unix_stream|sk_wait|tcp_|inet_/, "waiting on a socket"],
 ];
 
+/** Every hint's pattern at once: a wchan that matches none (any garbage) is read once, not once per hint. */
+const ANY_WCHAN_HINT = new RegExp(WCHAN_HINTS.map(([pattern]) => pattern.source).join("|"));
+
 /** A DBA-readable hint for a kernel wait channel, when one is known. */
 export function explainWchan(wchan: string | null): string | null {
-  if (wchan === null) return null;
+  if (wchan === null || !ANY_WCHAN_HINT.test(wchan)) return null;
   return WCHAN_HINTS.find(([pattern]) => pattern.test(wchan))?.[1] ?? null;
 }

@@ -1,6 +1,6 @@
 // Parsers for /proc/sysvipc/shm, /proc/sysvipc/sem and `ipcs -s -i SEMID` (LC_ALL=C).
 import { normalizeShmKey } from "./pid-file.ts";
-import { indexWords, readWords } from "./words.ts";
+import { hasWord, indexWords, readWords } from "./words.ts";
 
 export type TSysvShmRow = {
   /** Key normalized to 0..2^32-1 (the kernel prints it as a signed int). */
@@ -34,14 +34,10 @@ export type TTableParse<T> = { rows: T[]; errors: string[] };
 /** Where each column the parser reads sits in a row (a name the header repeats: its last position). */
 type TColumns = Map<string, number>;
 
-function readHeader(
-  lines: readonly string[],
-  names: readonly string[],
-): { columns: TColumns; start: number } | null {
+function readHeader(lines: readonly string[]): { header: string; start: number } | null {
   const index = lines.findIndex((l) => l.trim() !== "");
   const header = lines[index];
-  if (header === undefined) return null;
-  return { columns: indexWords(header, names), start: index + 1 };
+  return header === undefined ? null : { header, start: index + 1 };
 }
 
 function pick(cells: readonly string[], columns: TColumns, name: string): string | undefined {
@@ -61,18 +57,20 @@ function parseTable<T>(
   build: (cells: string[], columns: TColumns) => T | null,
 ): TTableParse<T> {
   const errors: string[] = [];
-  const head = readHeader(lines, [...columnNames.required, ...columnNames.optional]);
+  const head = readHeader(lines);
   if (!head) return { rows: [], errors: [`${source}: empty`] };
-  const missing = columnNames.required.filter((name) => !head.columns.has(name));
+  // Checked before the columns are counted: a garbage "header" lacks them and is refused after a native search.
+  const missing = columnNames.required.filter((name) => !hasWord(head.header, name));
   if (missing.length > 0) {
     return { rows: [], errors: [`${source}: header lacks ${missing.join(", ")}`] };
   }
+  const columns = indexWords(head.header, [...columnNames.required, ...columnNames.optional]);
   // Cells right of the last column read are never looked at: a row is split no further.
-  const width = Math.max(...head.columns.values()) + 1;
+  const width = Math.max(...columns.values()) + 1;
   const rows: T[] = [];
   for (const line of lines.slice(head.start)) {
     if (line.trim() === "") continue;
-    const row = build(readWords(line, width), head.columns);
+    const row = build(readWords(line, width), columns);
     if (row) rows.push(row);
     else errors.push(`${source}: unparsable row ${JSON.stringify(line.slice(0, 80))}`);
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadFixture } from "../__fixtures__/probe-fixtures.ts";
 import { findSection, parseProbeOutput } from "../probe/probe-output.ts";
 import { buildHostileValues, canaryPathFor } from "../testing/hostile-values.ts";
-import { indexWords, isWhitespaceCode, readWords } from "./words.ts";
+import { hasWord, indexWords, isWhitespaceCode, readWords } from "./words.ts";
 
 /** Real lines the parsers split into words: the shm and sem tables, stat records, a semaphore table row. */
 function capturedLines(): string[] {
@@ -43,6 +43,19 @@ describe("readWords", () => {
       const split = line.trim() === "" ? [] : line.trim().split(/\s+/);
       for (const limit of [0, 1, 5, 20, Infinity]) {
         expect(readWords(line, limit), JSON.stringify(line)).toEqual(split.slice(0, limit));
+      }
+    }
+  });
+});
+
+describe("hasWord", () => {
+  it("is true exactly when the word is one of split(/\\s+/)'s words", () => {
+    for (const line of [...capturedLines(), ...ODD_LINES, "keykey key", "xkey keyx", "key\u00a0"]) {
+      const words = line.trim().split(/\s+/);
+      for (const word of ["key", "shmid", "nattch", "P", "0", "1"]) {
+        expect(hasWord(line, word), `${word} in ${JSON.stringify(line)}`).toBe(
+          words.includes(word),
+        );
       }
     }
   });

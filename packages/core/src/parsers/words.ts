@@ -36,6 +36,19 @@ export function readWords(text: string, limit: number): string[] {
 }
 
 /**
+ * True when `word` (which holds no whitespace) is one of the words of `text`. Found with indexOf: a text that does not
+ * contain it at all, as most garbage does not, costs one native scan and no loop over its characters.
+ */
+export function hasWord(text: string, word: string): boolean {
+  for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
+    const end = at + word.length;
+    const startsWord = at === 0 || isWhitespaceCode(text.charCodeAt(at - 1));
+    if (startsWord && (end === text.length || isWhitespaceCode(text.charCodeAt(end)))) return true;
+  }
+  return false;
+}
+
+/**
  * For each of `names`, the index of its last occurrence among the words of `text` (as `split(/\s+/)` after `trim()`
  * counts them): what `new Map(words.map((word, i) => [word, i]))` holds for those names, without allocating a word.
  */
