@@ -277,12 +277,18 @@ type TCell = { parser: string; input: string; bytes: number; callsPerRun: number
 
 export type TCellResult = TCell & { summary: TSummary; mibPerSecond: number };
 
-/** How often to call `call` per timed run so that one run lasts at least MIN_RUN_MS (1 for anything large). */
+/**
+ * How often to call `call` per timed run so that one run lasts at least MIN_RUN_MS (1 for anything large): after one
+ * untimed call (the first one compiles), batches of 1, 2, 4, … calls until a batch lasts that long.
+ */
 function calibrate(call: TCall): number {
-  const started = performance.now();
   call.run();
-  const ms = performance.now() - started;
-  return ms >= MIN_RUN_MS ? 1 : Math.min(100_000, Math.ceil(MIN_RUN_MS / Math.max(ms, 0.001)));
+  for (let calls = 1; calls < 100_000; calls *= 2) {
+    const started = performance.now();
+    for (let i = 0; i < calls; i += 1) call.run();
+    if (performance.now() - started >= MIN_RUN_MS) return calls;
+  }
+  return 100_000;
 }
 
 async function runParsersBenchmark(context: TLocalBenchContext): Promise<TBenchOutcome> {

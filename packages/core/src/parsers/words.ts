@@ -18,21 +18,16 @@ export function isWhitespaceCode(code: number): boolean {
   );
 }
 
-const WORD = /\S+/g;
-
 /**
  * The first `limit` words of `text`: `text.trim().split(/\s+/).slice(0, limit)`, except that a blank text has no words
- * here (split gives `[""]`). Reads no further than the end of the last word returned.
+ * here (split gives `[""]`). split's own limit stops it after the limit-th word, so the rest of a long line is never
+ * split (nor copied: trim only looks at the ends).
  */
 export function readWords(text: string, limit: number): string[] {
-  const words: string[] = [];
-  WORD.lastIndex = 0;
-  while (words.length < limit) {
-    const m = WORD.exec(text);
-    if (m === null) break;
-    words.push(m[0]);
-  }
-  return words;
+  const trimmed = text.trim();
+  if (trimmed === "") return [];
+  // split reads its limit as a uint32: Infinity would become 0.
+  return trimmed.split(/\s+/, Number.isFinite(limit) ? limit : undefined);
 }
 
 /**
