@@ -11,6 +11,7 @@ function cell(parser: string, input: string, bytes: number, ms: number): TCellRe
     bytes,
     callsPerRun: 1,
     summary: summarize([ms]),
+    medianMicroseconds: ms * 1000,
     mibPerSecond: bytes / MIB / (ms / 1000),
   };
 }
