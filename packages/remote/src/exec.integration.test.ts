@@ -61,15 +61,28 @@ describe("running commands", () => {
   });
 
   it("streams output in chunks before the command exits", async () => {
-    const chunks: { at: number; text: string }[] = [];
-    const started = performance.now();
-    const result = await pool.run(postgres, "echo one; sleep 1; echo two; echo warn >&2", {
-      onStdout: (chunk) => chunks.push({ at: performance.now() - started, text: chunk.text }),
-    });
-    const finished = performance.now() - started;
-    expect(chunks.map((chunk) => chunk.text).join("")).toBe("one\ntwo\n");
-    expect(chunks[0]?.text).toBe("one\n");
-    expect(finished - (chunks[0]?.at ?? finished)).toBeGreaterThan(700);
+    // The command prints "one", then waits until a flag file exists; the test creates it only once
+    // "one" has arrived. Without streaming "one" would arrive only at exit, which never comes.
+    const flag = `.pgrescue-stream-flag-${String(process.pid)}-${String(Date.now())}`;
+    const chunks: string[] = [];
+    const flagWrite = { set: null as Promise<unknown> | null };
+    const result = await pool.run(
+      postgres,
+      `echo one; i=0; while [ ! -e "$HOME/${flag}" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done; if [ -e "$HOME/${flag}" ]; then echo two; else echo no-flag; fi; rm -f "$HOME/${flag}"; echo warn >&2`,
+      {
+        timeoutMs: 20_000,
+        onStdout: (chunk) => {
+          chunks.push(chunk.text);
+          if (flagWrite.set === null && chunks.join("").includes("one\n")) {
+            flagWrite.set = lab.exec(`touch ~postgres/${flag}`, { user: "postgres" });
+          }
+        },
+      },
+    );
+    expect(flagWrite.set).not.toBeNull();
+    await flagWrite.set;
+    expect(chunks.join("")).toBe("one\ntwo\n");
+    expect(chunks[0]).toBe("one\n");
     expect(result.stderr).toBe("warn\n");
   });
 
@@ -129,18 +142,15 @@ describe("timeouts and cancellation end the remote process group", () => {
     ["sudo -u postgres", (): SshTarget => adminAsPostgres],
   ])("kills a timed-out command and its children as %s", async (_label, target) => {
     const { tag, command } = tagged();
-    const started = performance.now();
     const error: unknown = await pool
       .run(target(), command, { timeoutMs: 1500 })
       .catch((caught: unknown) => caught);
-    const elapsed = performance.now() - started;
     expect(error).toBeInstanceOf(CommandTimeoutError);
     expect(error).toMatchObject({
       code: "COMMAND_TIMEOUT",
       remoteKill: "confirmed",
       partial: { stdout: "started\n" },
     });
-    expect(elapsed).toBeLessThan(5000);
     expect(await listLiveProcesses(lab, tag)).toEqual([]);
   });
 
@@ -177,11 +187,9 @@ describe("timeouts and cancellation end the remote process group", () => {
   it("has a remote backstop: the wrapper's own timeout kills the group even with no console left to do it", async () => {
     const { tag, command } = tagged();
     const wrapped = wrapCommand({ command, remoteTimeoutSeconds: 1, nonce: "00000000feedbeef" });
-    const started = performance.now();
     // Run on the host directly, as postgres, with nobody watching: only `timeout` can end it.
     const result = await lab.exec(wrapped, { user: "postgres", timeoutMs: 10_000 });
     expect(result.code).toBe(124);
-    expect(performance.now() - started).toBeLessThan(4000);
     expect(await listLiveProcesses(lab, tag)).toEqual([]);
   });
 });

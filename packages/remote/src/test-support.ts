@@ -107,8 +107,3 @@ export async function findClosedPort(): Promise<number> {
   if (address === null || typeof address === "string") throw new Error("no TCP port");
   return address.port;
 }
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
