@@ -22,6 +22,9 @@ const SCRIPTS_DIR = fileURLToPath(new URL("../packages/core/src/scripts/", impor
 const FIXTURES_DIR = fileURLToPath(
   new URL("../packages/core/src/__fixtures__/probe/", import.meta.url),
 );
+const SUPERVISED_DIR = fileURLToPath(
+  new URL("../packages/core/src/__fixtures__/probe-supervised/", import.meta.url),
+);
 const SH_FILES = readdirSync(SCRIPTS_DIR)
   .filter((f) => f.endsWith(".sh"))
   .sort();
@@ -77,6 +80,7 @@ const SEM = { semid: 5, key: 40849001, ownerUid: 101, creatorPid: 1993 };
 const SHM = { shmid: 7, key: 5389299, ownerUid: 101 };
 const DSM = { path: "/dev/shm/PostgreSQL.12", ownerUid: 101 };
 const PID_FILE = { kind: "present", mtime: 1795467452, line1: { kind: "pid", pid: 593 } } as const;
+const PATRONI = { url: "http://127.0.0.1:8008", pid: 47, startTicks: 518882, paused: true };
 
 // One of every check and every operation (the Record types make a new kind a compile error here).
 const EVERY_CHECK: Record<TActionCheck["check"], TActionCheck> = {
@@ -92,6 +96,14 @@ const EVERY_CHECK: Record<TActionCheck["check"], TActionCheck> = {
   shm: { check: "shm", target: SHM },
   dsm: { check: "dsm", target: DSM },
   "pending-signals": { check: "pending-signals", pid: 222 },
+  unit: {
+    check: "unit",
+    unit: "postgresql@15-main.service",
+    expect: { mainPid: 222, activeStates: ["active", "deactivating"] },
+  },
+  sudo: { check: "sudo", command: ["/usr/bin/systemctl", "mask", "postgresql@15-main.service"] },
+  patroni: { check: "patroni", patroni: PATRONI },
+  readable: { check: "readable", path: "/etc/patroni/config.yml" },
 };
 const EVERY_OP: Record<TActionOp["op"], TActionOp> = {
   signal: { op: "signal", signal: "KILL", target: BACKEND },
@@ -128,6 +140,37 @@ const EVERY_OP: Record<TActionOp["op"], TActionOp> = {
     timeoutSec: 60,
   },
   "verify-ready": { op: "verify-ready", pgIsReady: `${PG_BIN}/pg_isready`, psql: `${PG_BIN}/psql` },
+  systemctl: {
+    op: "systemctl",
+    verb: "stop",
+    unit: "postgresql@15-main.service",
+    systemctl: "/usr/bin/systemctl",
+    sudo: true,
+    timeoutSec: 60,
+    expect: { mainPid: 222, activeStates: ["active"] },
+    postmaster: PM,
+  },
+  patronictl: {
+    op: "patronictl",
+    verb: "resume",
+    patronictl: "/usr/bin/patronictl",
+    config: "/etc/patroni/config.yml",
+    timeoutSec: 60,
+    patroni: PATRONI,
+  },
+  "await-ready": {
+    op: "await-ready",
+    limitSec: 80,
+    pgIsReady: `${PG_BIN}/pg_isready`,
+    logFile: "/var/log/pg.log",
+  },
+  "verify-unit": { op: "verify-unit", unit: "postgresql@15-main.service" },
+  "verify-patroni": {
+    op: "verify-patroni",
+    url: "http://127.0.0.1:8008",
+    limitSec: 30,
+    paused: false,
+  },
 };
 
 const RENDERED: Record<string, string> = {
@@ -143,15 +186,22 @@ const RENDERED: Record<string, string> = {
     pgdataReal: "/srv/pg data/main",
     instanceUid: 101,
     requireInstanceUser: false,
-    tools: ["ipcs"],
+    tools: ["ipcs", "sudo", "timeout"],
     checks: Object.values(EVERY_CHECK),
     operations: Object.values(EVERY_OP),
   }).script,
 };
 
 describe("every .sh file on its own", () => {
-  it("is exactly lib.sh, probe.sh and action.sh", () => {
-    expect(SH_FILES).toEqual(["action.sh", "lib.sh", "probe.sh"]);
+  it("is exactly lib.sh, probe.sh, action.sh and the supervisor files", () => {
+    expect(SH_FILES).toEqual([
+      "action-supervisor.sh",
+      "action.sh",
+      "lib.sh",
+      "probe-supervisor.sh",
+      "probe.sh",
+      "supervisor.sh",
+    ]);
   });
 
   it.each(SH_FILES)("%s: shellcheck -s sh -S warning finds nothing", (file) => {
@@ -180,14 +230,16 @@ describe("the scripts as rendered", () => {
   });
 
   it("every action script planned from the captured scenarios parses in all three shells", () => {
-    const captures = readdirSync(FIXTURES_DIR).filter((f) => f.endsWith(".txt"));
+    const captures = [FIXTURES_DIR, SUPERVISED_DIR].flatMap((dir) =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith(".txt"))
+        .map((f) => join(dir, f)),
+    );
     const scripts = captures.flatMap((capture) => {
-      const meta = JSON.parse(
-        readFileSync(join(FIXTURES_DIR, capture.replace(/\.txt$/, ".meta.json")), "utf8"),
-      ) as { pgdata: string };
-      const snapshot = diagnose(readFileSync(join(FIXTURES_DIR, capture), "utf8"), {
-        pgdata: meta.pgdata,
-      });
+      const meta = JSON.parse(readFileSync(capture.replace(/\.txt$/, ".meta.json"), "utf8")) as {
+        pgdata: string;
+      };
+      const snapshot = diagnose(readFileSync(capture, "utf8"), { pgdata: meta.pgdata });
       const plans = [
         planLadder(snapshot, { pgdata: meta.pgdata, pgBin: null }),
         planLadder(snapshot, {

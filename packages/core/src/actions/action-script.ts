@@ -1,6 +1,11 @@
 // State-changing action scripts: renders the prelude and the plan (pgr_verify, pgr_act) in front of src/scripts/action.sh.
-import { ACTION_SH, LIB_SH } from "../scripts/generated/host-scripts.ts";
-import { buildLibPrelude, renderPrelude } from "../scripts/prelude.ts";
+import {
+  ACTION_SH,
+  ACTION_SUPERVISOR_SH,
+  LIB_SH,
+  SUPERVISOR_SH,
+} from "../scripts/generated/host-scripts.ts";
+import { buildLibPrelude, buildSupervisorPrelude, renderPrelude } from "../scripts/prelude.ts";
 import {
   ShellValueError,
   requireAbsolutePath,
@@ -15,11 +20,13 @@ import type {
   TActionSpec,
   TBuiltActionScript,
   TDsmIdentity,
+  TPatroniIdentity,
   TPidAndTicks,
   TPidFileExpectation,
   TProcessIdentity,
   TSemIdentity,
   TShmIdentity,
+  TUnitExpectation,
 } from "./action-spec.ts";
 
 export type {
@@ -33,6 +40,8 @@ export type {
   TProcessIdentity,
   TSemIdentity,
   TShmIdentity,
+  TPatroniIdentity,
+  TUnitExpectation,
 } from "./action-spec.ts";
 export type { TSignal } from "./action-spec.ts";
 
@@ -55,9 +64,19 @@ const EXIT_PRELUDE = Object.entries(ACTION_EXIT).map(
  */
 export const ACTION_SCRIPT_BODY = `\n${ACTION_BODY_MARKER}\n${LIB_SH}${ACTION_SH}`;
 
+/**
+ * The constant part of a script that works through a supervisor (a systemd unit, Patroni): lib.sh, supervisor.sh
+ * and action-supervisor.sh (read-only checks and waits), then action.sh. Scripts without a supervisor operation
+ * keep ACTION_SCRIPT_BODY, byte for byte.
+ */
+export const ACTION_SUPERVISOR_SCRIPT_BODY = `\n${ACTION_BODY_MARKER}\n${LIB_SH}${SUPERVISOR_SH}${ACTION_SUPERVISOR_SH}${ACTION_SH}`;
+
 const MAX_TICKS = Number.MAX_SAFE_INTEGER;
 const ROLE_WORD = /^[a-z][a-z-]{0,39}$/;
 const DSM_PATH = /^\/dev\/shm\/PostgreSQL\.\d{1,10}$/;
+const UNIT_NAME = /^[A-Za-z0-9:_.@][A-Za-z0-9:_.@-]{0,250}\.service$/;
+const ACTIVE_STATE = /^[a-z][a-z-]{0,30}$/;
+const REST_URL = /^https?:\/\/[0-9A-Za-z.-]{1,253}:\d{1,5}$/;
 
 function pidArg(pid: number, label: string): string {
   return requirePid(pid, label);
@@ -130,6 +149,45 @@ function dsmPath(t: TDsmIdentity): string {
   return shellQuote(t.path);
 }
 
+function unitArg(unit: string): string {
+  if (!UNIT_NAME.test(unit))
+    throw new ShellValueError("unit", `is not a systemd service name (${unit})`);
+  return shellQuote(unit);
+}
+
+function urlArg(url: string): string {
+  if (!REST_URL.test(url))
+    throw new ShellValueError("Patroni REST URL", `is not http(s)://host:port (${url})`);
+  return shellQuote(url);
+}
+
+function unitExpectArgs(expect: TUnitExpectation): string {
+  const pid = expect.mainPid === "any" ? "-" : requireUnsignedInt(expect.mainPid, "MainPID");
+  if (expect.activeStates.length === 0)
+    throw new ShellValueError("ActiveState", "no expected state given");
+  const states = expect.activeStates.map((state) => {
+    if (!ACTIVE_STATE.test(state))
+      throw new ShellValueError("ActiveState", `is not a unit state word (${state})`);
+    return state;
+  });
+  return `${pid} ${states.join(" ")}`;
+}
+
+function patroniArgs(p: TPatroniIdentity): string {
+  return [
+    urlArg(p.url),
+    pidArg(p.pid, "Patroni pid"),
+    ticksArg(p.startTicks, "Patroni start ticks"),
+    p.paused ? "1" : "0",
+  ].join(" ");
+}
+
+/** The systemctl command line of a verb (mask/unmask only for this boot: --runtime). */
+function systemctlWords(systemctl: string, verb: string, unit: string): string {
+  const runtime = verb === "mask" || verb === "unmask" ? " --runtime" : "";
+  return `${pathArg(systemctl, "systemctl")} ${verb}${runtime} ${unitArg(unit)}`;
+}
+
 function pidFileArgs(expect: TPidFileExpectation): string {
   if (expect.kind === "absent") return "absent";
   const mtime = requireUnsignedInt(expect.mtime, "postmaster.pid mtime", MAX_TICKS);
@@ -166,6 +224,18 @@ function renderCheck(check: TActionCheck): string {
       return `pgr_check_dsm ${dsmPath(check.target)} ${uidArg(check.target.ownerUid, "dsm owner")}`;
     case "pending-signals":
       return `pgr_report_pending ${pidArg(check.pid, "pid")}`;
+    case "unit":
+      return `pgr_check_unit ${unitArg(check.unit)} ${unitExpectArgs(check.expect)}`;
+    case "sudo": {
+      const [systemctl, verb, unit] = check.command;
+      if (systemctl === undefined || verb === undefined || unit === undefined)
+        throw new ShellValueError("sudo check", "needs systemctl, a verb and a unit");
+      return `pgr_check_sudo ${systemctlWords(systemctl, verb, unit)}`;
+    }
+    case "patroni":
+      return `pgr_check_patroni ${patroniArgs(check.patroni)}`;
+    case "readable":
+      return `pgr_check_readable ${pathArg(check.path, "path")}`;
   }
 }
 
@@ -202,6 +272,19 @@ function impliedChecks(op: TActionOp): TActionCheck[] {
       ];
     case "pg-ctl-start":
       return [{ check: "tool", path: op.pgCtl }];
+    case "systemctl": {
+      const checks: TActionCheck[] = [{ check: "tool", path: op.systemctl }];
+      if (op.sudo) checks.push({ check: "sudo", command: [op.systemctl, op.verb, op.unit] });
+      if (op.expect !== null) checks.push({ check: "unit", unit: op.unit, expect: op.expect });
+      if (op.postmaster !== null) checks.push({ check: "process", target: op.postmaster });
+      return checks;
+    }
+    case "patronictl":
+      return [
+        { check: "tool", path: op.patronictl },
+        { check: "readable", path: op.config },
+        { check: "patroni", patroni: op.patroni },
+      ];
     default:
       return [];
   }
@@ -319,7 +402,53 @@ function renderOp(op: TActionOp, spec: TActionSpec): TRendered {
         ],
         commands: [],
       };
+    case "systemctl": {
+      const timeout =
+        op.timeoutSec === null ? "" : `timeout ${secondsArg(op.timeoutSec, "systemctl timeout")} `;
+      const text = `${timeout}${op.sudo ? "sudo -n " : ""}${systemctlWords(op.systemctl, op.verb, op.unit)}`;
+      const lines: string[] = [];
+      if (op.postmaster !== null)
+        lines.push(`pgr_check_proc ${identityArgs(op.postmaster)} || return 1`);
+      if (op.expect !== null)
+        lines.push(`pgr_check_unit ${unitArg(op.unit)} ${unitExpectArgs(op.expect)} || return 1`);
+      return { lines: [...lines, `pgr_do ${text} || return 1`], commands: [text] };
+    }
+    case "patronictl": {
+      const text = `timeout ${secondsArg(op.timeoutSec, "patronictl timeout")} ${pathArg(op.patronictl, "patronictl")} -c ${pathArg(op.config, "Patroni configuration")} ${op.verb} --wait`;
+      return {
+        lines: [
+          `pgr_check_patroni ${patroniArgs(op.patroni)} || return 1`,
+          `pgr_do ${text} || return 1`,
+        ],
+        commands: [text],
+      };
+    }
+    case "await-ready":
+      return {
+        lines: [
+          `pgr_await_ready ${secondsArg(op.limitSec, "wait")} ${pathArg(op.pgIsReady, "pg_isready")} || ${op.logFile === null ? "return 1" : `{ pgr_log_tail ${pathArg(op.logFile, "logFile")}; return 1; }`}`,
+        ],
+        commands: [],
+      };
+    case "verify-unit":
+      return { lines: [`pgr_verify_unit ${unitArg(op.unit)}`], commands: [] };
+    case "verify-patroni":
+      return {
+        lines: [
+          `pgr_verify_patroni ${urlArg(op.url)} ${secondsArg(op.limitSec, "wait")} ${op.paused ? "1" : "0"}`,
+        ],
+        commands: [],
+      };
   }
+}
+
+/** Operations and checks that need supervisor.sh and action-supervisor.sh in the script. */
+function needsSupervisorBody(spec: TActionSpec, checks: readonly TActionCheck[]): boolean {
+  return (
+    spec.operations.some((op) =>
+      ["systemctl", "patronictl", "await-ready", "verify-unit", "verify-patroni"].includes(op.op),
+    ) || checks.some((c) => ["unit", "sudo", "patroni", "readable"].includes(c.check))
+  );
 }
 
 function dedupe(lines: readonly string[]): string[] {
@@ -340,6 +469,7 @@ export function buildActionScript(spec: TActionSpec): TBuiltActionScript {
   const rendered = spec.operations.map((op) => renderOp(op, spec));
   const actLines = rendered.flatMap((r) => r.lines);
   const tools = [...new Set(spec.tools)].sort().join(" ");
+  const supervised = needsSupervisorBody(spec, checks);
   const prelude = renderPrelude([
     ["PGR_ACTION_VERSION", Number(ACTION_VERSION)],
     ["PGR_RUNG", spec.rung],
@@ -352,6 +482,7 @@ export function buildActionScript(spec: TActionSpec): TBuiltActionScript {
     ["PGR_ISREADY_TIMEOUT", VERIFY_PG_ISREADY_TIMEOUT_SEC],
     ["PGR_LOG_TAIL_LINES", FAILED_START_LOG_LINES],
     ...EXIT_PRELUDE,
+    ...(supervised ? buildSupervisorPrelude() : []),
   ]);
   const script = [
     `# pgrescue action v${ACTION_VERSION}: ladder rung ${spec.rung} (POSIX sh). Generated from a fixed template;`,
@@ -367,7 +498,7 @@ export function buildActionScript(spec: TActionSpec): TBuiltActionScript {
     ...actLines.map((l) => `  ${l}`),
     "  return 0",
     "}",
-    ACTION_SCRIPT_BODY,
+    supervised ? ACTION_SUPERVISOR_SCRIPT_BODY : ACTION_SCRIPT_BODY,
   ].join("\n");
   return { script, stateChangingCommands: rendered.flatMap((r) => r.commands) };
 }
@@ -410,6 +541,14 @@ function describeCheck(check: TActionCheck): string {
       return `${check.target.path}: owner uid ${check.target.ownerUid}, mapped by no process, no SysV segment of that user, no PostgreSQL process running`;
     case "pending-signals":
       return `reports signals pending on PID ${check.pid} (informational)`;
+    case "unit":
+      return `${check.unit}: ${check.expect.mainPid === "any" ? "" : `MainPID ${check.expect.mainPid}, `}ActiveState ${check.expect.activeStates.join(" or ")} (systemctl show)`;
+    case "sudo":
+      return `sudo -n -l allows this login to run ${check.command[0] ?? ""} ${check.command[1] ?? ""}${check.command[1] === "mask" || check.command[1] === "unmask" ? " --runtime" : ""} ${check.command[2] ?? ""} (otherwise nothing runs)`;
+    case "patroni":
+      return `Patroni PID ${check.patroni.pid} still started at tick ${check.patroni.startTicks}, and ${check.patroni.paused ? "paused" : "not paused"} (GET ${check.patroni.url}/patroni)`;
+    case "readable":
+      return `${check.path} is readable`;
   }
 }
 

@@ -1,5 +1,6 @@
 // The plan of one action script as data: what it re-verifies and what it does (rendered by action-script.ts).
 import type { TRung } from "../diagnosis/snapshot-schema.ts";
+import type { TSystemctlVerb } from "../diagnosis/supervisor-schema.ts";
 
 /** A process exactly as the diagnosis saw it; the script refuses to touch it if any of this changed. */
 export type TProcessIdentity = {
@@ -45,7 +46,21 @@ export type TActionCheck =
   | { check: "shm"; target: TShmIdentity }
   | { check: "dsm"; target: TDsmIdentity }
   /** Informational: reports SIGINT/SIGQUIT/SIGTERM pending on a process (never refuses). */
-  | { check: "pending-signals"; pid: number };
+  | { check: "pending-signals"; pid: number }
+  /** A systemd unit as the diagnosis saw it: MainPID ("any" to skip) and one of these ActiveStates. */
+  | { check: "unit"; unit: string; expect: TUnitExpectation }
+  /** `sudo -n -l` allows this login exactly this command (unable otherwise: nothing runs). */
+  | { check: "sudo"; command: string[] }
+  /** The Patroni process of the diagnosis, paused or not as planned (its REST API asked). */
+  | { check: "patroni"; patroni: TPatroniIdentity }
+  /** A file this login can read (Patroni's configuration for patronictl). */
+  | { check: "readable"; path: string };
+
+/** What a unit must look like before the step touches it. */
+export type TUnitExpectation = { mainPid: number | "any"; activeStates: string[] };
+
+/** The Patroni of the diagnosis: its process, its REST API, and whether it was paused. */
+export type TPatroniIdentity = { url: string; pid: number; startTicks: number; paused: boolean };
 
 export type TSignal = "CONT" | "STOP" | "KILL";
 
@@ -75,7 +90,37 @@ export type TActionOp =
       postmaster: TProcessIdentity;
     }
   | { op: "pg-ctl-start"; pgCtl: string; logFile: string; timeoutSec: number }
-  | { op: "verify-ready"; pgIsReady: string; psql: string };
+  | { op: "verify-ready"; pgIsReady: string; psql: string }
+  /**
+   * `[timeout T] [sudo -n] SYSTEMCTL VERB [--runtime] UNIT`; `expect` re-checks the unit right before (only the
+   * first systemctl operation of a step has it: the next ones see what the first one changed).
+   */
+  | {
+      op: "systemctl";
+      verb: TSystemctlVerb;
+      unit: string;
+      systemctl: string;
+      sudo: boolean;
+      timeoutSec: number | null;
+      expect: TUnitExpectation | null;
+      /** The postmaster the command stops: re-verified (identity, cwd, exe) right before it. */
+      postmaster: TProcessIdentity | null;
+    }
+  /** `timeout T PATRONICTL -c CONFIG pause|resume --wait`, after re-checking Patroni. */
+  | {
+      op: "patronictl";
+      verb: "pause" | "resume";
+      patronictl: string;
+      config: string;
+      timeoutSec: number;
+      patroni: TPatroniIdentity;
+    }
+  /** Until postmaster.pid names a live process and pg_isready accepts (a supervisor starts it on its own schedule). */
+  | { op: "await-ready"; limitSec: number; pgIsReady: string; logFile: string | null }
+  /** After a start through systemd: the unit is active and its MainPID is postmaster.pid's PID. */
+  | { op: "verify-unit"; unit: string }
+  /** Patroni paused (after a pause) or running and not paused (after a resume), within limitSec. */
+  | { op: "verify-patroni"; url: string; limitSec: number; paused: boolean };
 
 export type TActionSpec = {
   rung: TRung;
@@ -86,7 +131,7 @@ export type TActionSpec = {
   /** pg_ctl refuses root: the script must run as exactly the instance's uid. */
   requireInstanceUser: boolean;
   /** Extra tools the host must have (beyond the base set). */
-  tools: "ipcs"[];
+  tools: ("ipcs" | "sudo" | "timeout")[];
   /** Checks of the verify phase, besides the ones every operation implies. */
   checks: TActionCheck[];
   operations: TActionOp[];

@@ -32,6 +32,9 @@ import {
   type TProcessView,
 } from "./identify.ts";
 import { decideVerdict, type TDiagnosisFacts } from "./verdict.ts";
+import { parseSupervisorProbe } from "../parsers/supervisor.ts";
+import { identifySupervisor } from "./supervisor.ts";
+import { applySupervisor } from "./supervisor-judgement.ts";
 import type {
   TConnectivity,
   TControlDataFacts,
@@ -252,6 +255,8 @@ const WARNING_TEXT: Record<string, string> = {
   "log-unreadable": "the server log is not readable by the probing user",
   "log-missing": "the server log file does not exist (pass the instance's log file)",
   "pg-control-unreadable": "global/pg_control is not readable",
+  "supervisor-unit-name-unusable":
+    "the systemd unit's name has characters the probe does not pass on: its state was not read",
 };
 
 function describeProbeWarning(code: string): string {
@@ -352,6 +357,14 @@ export function diagnose(raw: string, options: TDiagnoseOptions): TSnapshot {
     blockers.push(`the probe ran for ${meta.fields.pgdata}, not ${options.pgdata}`);
   }
 
+  const controlData = collectControlData(output);
+  const supervisor = identifySupervisor(parseSupervisorProbe(output.sections), {
+    pgdata: options.pgdata,
+    pgdataReal: instance.pgdataReal,
+    postmaster,
+    postmasterPpid: members.find((m) => m.isPostmaster)?.ppid ?? null,
+    systemIdentifier: controlData.systemIdentifier,
+  });
   const facts: TDiagnosisFacts = {
     probeVersion: output.version ?? "none",
     host,
@@ -365,7 +378,8 @@ export function diagnose(raw: string, options: TDiagnoseOptions): TSnapshot {
     dsm,
     connectivity: collectConnectivity(findSection(output, "pg_isready")),
     log: collectLog(findSection(output, "log")),
-    controlData: collectControlData(output),
+    controlData,
+    supervisor,
     warnings,
     probe: {
       complete: output.ended,
@@ -376,6 +390,6 @@ export function diagnose(raw: string, options: TDiagnoseOptions): TSnapshot {
       errors: output.errors,
     },
   };
-  const { verdict, recommendation } = decideVerdict(facts, blockers);
+  const { verdict, recommendation } = applySupervisor(decideVerdict(facts, blockers), supervisor);
   return { ...facts, verdict, recommendation };
 }

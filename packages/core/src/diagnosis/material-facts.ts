@@ -26,7 +26,33 @@ export type TMaterialFacts = {
   shm: { shmid: number; key: number; ownerUid: number; nattch: number; ours: boolean }[];
   sem: { semid: number; key: number; ownerUid: number; creatorPid: number | null; ours: boolean }[];
   dsm: { name: string; ownerUid: number; ours: boolean; removable: boolean }[];
+  /** Only when a supervisor runs the postmaster (absent for plain pg_ctl, so those facts did not change). */
+  supervisor?: {
+    kind: string;
+    unit: string | null;
+    activeState: string | null;
+    mainPid: number | null;
+    maskedRuntime: boolean | null;
+    patroniPid: number | null;
+    patroniPaused: boolean | null;
+    patroniAnswered: boolean | null;
+  };
 };
+
+function materialSupervisor(snapshot: TSnapshot): TMaterialFacts["supervisor"] {
+  const s = snapshot.supervisor;
+  if (s.kind !== "systemd" && s.kind !== "patroni" && s.kind !== "container") return undefined;
+  return {
+    kind: s.kind,
+    unit: s.systemd?.unit ?? null,
+    activeState: s.systemd?.activeState ?? null,
+    mainPid: s.systemd?.mainPid ?? null,
+    maskedRuntime: s.systemd?.maskedRuntime ?? null,
+    patroniPid: s.patroni?.pid ?? null,
+    patroniPaused: s.patroni?.status?.paused ?? null,
+    patroniAnswered: s.patroni === null ? null : s.patroni.status !== null,
+  };
+}
 
 /**
  * Extract what must not change between a diagnosis and the execution of a step planned from
@@ -82,6 +108,7 @@ export function materialFacts(snapshot: TSnapshot): TMaterialFacts {
     dsm: snapshot.dsm
       .map((d) => ({ name: d.name, ownerUid: d.ownerUid, ours: d.ours, removable: d.removable }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    supervisor: materialSupervisor(snapshot),
   };
 }
 

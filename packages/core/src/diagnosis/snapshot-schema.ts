@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { PROCESS_ROLES } from "../parsers/process-title.ts";
 import { PG_ISREADY_MEANINGS } from "../parsers/pg-isready.ts";
+import { SUPERVISOR_NOT_PROBED, ZSupervisor } from "./supervisor-schema.ts";
 
 export const VERDICT_CODES = [
   "healthy",
@@ -246,6 +247,8 @@ export const ZSnapshot = z.object({
   connectivity: ZConnectivity,
   log: ZLog,
   controlData: ZControlData,
+  /** Who supervises the postmaster; snapshots stored before supervisors were probed read as "not looked at". */
+  supervisor: ZSupervisor.default(SUPERVISOR_NOT_PROBED),
   verdict: ZVerdict,
   recommendation: ZRecommendation,
   warnings: z.array(z.string()),

@@ -38,6 +38,8 @@ export type TResolved = {
 };
 
 export type TDraft = {
+  /** A title other than the rung's usual one (the step works through a supervisor); null: the usual one. */
+  title: string | null;
   applicable: boolean;
   expectedToFail: boolean;
   blockedReason: string | null;
@@ -52,11 +54,14 @@ export type TDraft = {
   untargeted: { pid: number; reason: string }[];
   offers: TCleanupOffer[];
   cautions: string[];
+  /** Commands for someone with more rights than the console's login (root): shown, never run by the console. */
+  manualCommands: string[];
   timeoutSec: number;
 };
 
 export function blank(): TDraft {
   return {
+    title: null,
     applicable: false,
     expectedToFail: false,
     blockedReason: null,
@@ -71,6 +76,7 @@ export function blank(): TDraft {
     untargeted: [],
     offers: [],
     cautions: [],
+    manualCommands: [],
     timeoutSec: 0,
   };
 }

@@ -86,7 +86,7 @@ export const ZProcessTarget = z.object({
   wchan: z.string().nullable(),
   orphan: z.boolean(),
   /** What the step sends it, in order. */
-  signals: z.array(z.enum(["SIGCONT", "SIGSTOP", "SIGKILL", "pg_ctl stop"])),
+  signals: z.array(z.enum(["SIGCONT", "SIGSTOP", "SIGKILL", "pg_ctl stop", "systemctl stop"])),
 });
 export type TProcessTarget = z.infer<typeof ZProcessTarget>;
 
@@ -163,6 +163,11 @@ export const ZLadderStep = z.object({
   untargeted: z.array(z.object({ pid: int, reason: z.string() })),
   offers: z.array(ZCleanupOffer),
   cautions: z.array(z.string()),
+  /**
+   * Commands the console may not run itself (it is not root and sudo -n does not allow them): for someone with
+   * root, shown as text, never part of the script. Steps stored before this field read as [].
+   */
+  manualCommands: z.array(z.string()).default([]),
   evidenceToCapture: ZEvidence.nullable(),
   invocation: z.object({ command: z.literal("/bin/sh -s"), timeoutSec: int }).nullable(),
 });

@@ -19,6 +19,7 @@ import { planFirstAid } from "./plan-first-aid.ts";
 import { planKill } from "./plan-kill-and-clean.ts";
 import { planStart } from "./plan-start.ts";
 import { planStop } from "./plan-stop.ts";
+import { adaptToSupervisor } from "./plan-supervisor.ts";
 
 export type TLadderOptions = {
   /** The data directory the diagnosis was made for. */
@@ -104,7 +105,7 @@ function finishStep(rung: TRung, draft: TDraft, s: TSnapshot, evidence: TEvidenc
   else why = `${PURPOSE[rung]} The diagnosis recommends rung ${rec}.`;
   return {
     rung,
-    title: TITLES[rung],
+    title: draft.title ?? TITLES[rung],
     applicable: draft.applicable,
     expectedToFail: draft.applicable && draft.expectedToFail,
     blockedReason: draft.blockedReason,
@@ -130,6 +131,7 @@ function finishStep(rung: TRung, draft: TDraft, s: TSnapshot, evidence: TEvidenc
     untargeted: draft.untargeted,
     offers: draft.offers,
     cautions: draft.cautions,
+    manualCommands: draft.manualCommands,
     evidenceToCapture: draft.applicable && rung >= 1 ? evidence : null,
     invocation: draft.applicable
       ? { command: ACTION_INVOCATION.command, timeoutSec: draft.timeoutSec }
@@ -225,12 +227,13 @@ export function planLadder(snapshot: TSnapshot, options: TLadderOptions): TLadde
       `pg_ctl is taken from ${pgBin}, where the probe found pg_isready through PATH; if pg_ctl is not there (Debian's /usr/bin has only wrappers), the step stops before acting: pass the server's bin directory.`,
     );
   }
+  // Each rung as the processes and files call for it, then made to work through the supervisor (plan-supervisor.ts).
   const drafts: Record<TRung, TDraft> = {
-    0: planFirstAid(resolved),
-    1: planStop(resolved, 1),
-    2: planStop(resolved, 2),
-    3: planKill(resolved),
-    4: planStart(resolved),
+    0: adaptToSupervisor(0, planFirstAid(resolved), resolved),
+    1: adaptToSupervisor(1, planStop(resolved, 1), resolved),
+    2: adaptToSupervisor(2, planStop(resolved, 2), resolved),
+    3: adaptToSupervisor(3, planKill(resolved), resolved),
+    4: adaptToSupervisor(4, planStart(resolved), resolved),
   };
   const steps = rungs.map((rung) => finishStep(rung, drafts[rung], snapshot, evidence));
   const rec = snapshot.recommendation.rung;

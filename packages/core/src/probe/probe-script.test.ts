@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ShellValueError } from "../shell/quote.ts";
 import { scanShellForStateChanges } from "../shell/scan-read-only.ts";
-import { LIB_SH, PROBE_SH } from "../scripts/generated/host-scripts.ts";
+import {
+  LIB_SH,
+  PROBE_SH,
+  PROBE_SUPERVISOR_SH,
+  SUPERVISOR_SH,
+} from "../scripts/generated/host-scripts.ts";
 import {
   PROBE_MARKER,
   PROBE_SCRIPT_BODY,
@@ -33,7 +38,7 @@ describe("buildProbeScript", () => {
       script.slice(script.indexOf(`PGR_VERSION=${PROBE_VERSION}`));
     expect(body(a)).toBe(body(b));
     expect(a.endsWith(`\n\n${PROBE_SCRIPT_BODY}`)).toBe(true);
-    expect(PROBE_SCRIPT_BODY).toBe(`${LIB_SH}${PROBE_SH}`);
+    expect(PROBE_SCRIPT_BODY).toBe(`${LIB_SH}${SUPERVISOR_SH}${PROBE_SUPERVISOR_SH}${PROBE_SH}`);
   });
 
   it.each([

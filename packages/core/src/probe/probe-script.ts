@@ -1,9 +1,15 @@
 // The read-only diagnosis probe: renders the prelude of src/scripts/probe.sh from validated values.
-import { LIB_SH, PROBE_SH } from "../scripts/generated/host-scripts.ts";
+import {
+  LIB_SH,
+  PROBE_SH,
+  PROBE_SUPERVISOR_SH,
+  SUPERVISOR_SH,
+} from "../scripts/generated/host-scripts.ts";
 import {
   SCRIPT_MARKER,
   TOOL_HARD_TIMEOUT_SEC,
   buildLibPrelude,
+  buildSupervisorPrelude,
   renderPrelude,
 } from "../scripts/prelude.ts";
 import { requireAbsolutePath } from "../shell/quote.ts";
@@ -49,8 +55,11 @@ export const PROBE_INVOCATION = {
   suggestedTimeoutSec: 30,
 } as const;
 
-/** The constant part of every probe script: lib.sh, then probe.sh (for tests and reviews). */
-export const PROBE_SCRIPT_BODY = `${LIB_SH}${PROBE_SH}`;
+/**
+ * The constant part of every probe script (for tests and reviews): lib.sh, supervisor.sh and
+ * probe-supervisor.sh (who supervises the postmaster; functions only), then probe.sh, which calls them.
+ */
+export const PROBE_SCRIPT_BODY = `${LIB_SH}${SUPERVISOR_SH}${PROBE_SUPERVISOR_SH}${PROBE_SH}`;
 
 /**
  * Build the probe script for one instance: a prelude of parameters (every value validated, strings
@@ -72,6 +81,7 @@ export function buildProbeScript(params: TProbeParams): string {
     ["PGR_LOG_TAIL_LINES", LOG_TAIL_LINES],
     ["PGR_MAX_PROCS", MAX_CANDIDATE_PROCESSES],
     ["PGR_MAX_SEMSETS", MAX_SEMAPHORE_SETS],
+    ...buildSupervisorPrelude(),
   ]);
   return [
     `# pgrescue probe v${PROBE_VERSION}: read-only diagnosis of one PostgreSQL instance (POSIX sh).`,

@@ -376,6 +376,23 @@ pgr_report_pending() {
 
 pgr_describe() {
   case $1 in
+    timeout)
+      shift 2
+      pgr_describe "$@"
+      return 0
+      ;;
+    sudo)
+      shift
+      if [ "$1" = -n ]; then shift; fi
+      pgr_describe "$@"
+      pgr_what="$pgr_what via=sudo"
+      return 0
+      ;;
+    */systemctl)
+      for pgr_a in "$@"; do pgr_last=$pgr_a; done
+      pgr_what="systemctl op=$2 unit=$(pgr_enc "$pgr_last")"
+      ;;
+    */patronictl) pgr_what="patronictl op=$4" ;;
     kill) pgr_what="kill pid=$3 signal=${2#-}" ;;
     ipcrm)
       if [ "$2" = -s ]; then pgr_what="ipcrm kind=sem id=$3"; else pgr_what="ipcrm kind=shm id=$3"; fi

@@ -3,7 +3,15 @@ import { buildActionScript, type TActionSpec } from "../actions/action-script.ts
 import { buildProbeScript } from "../probe/probe-script.ts";
 import { ShellValueError } from "../shell/quote.ts";
 import { scanShellForStateChanges } from "../shell/scan-read-only.ts";
-import { ACTION_SH, HOST_SCRIPT_FILES, LIB_SH, PROBE_SH } from "./generated/host-scripts.ts";
+import {
+  ACTION_SH,
+  ACTION_SUPERVISOR_SH,
+  HOST_SCRIPT_FILES,
+  LIB_SH,
+  PROBE_SH,
+  PROBE_SUPERVISOR_SH,
+  SUPERVISOR_SH,
+} from "./generated/host-scripts.ts";
 import { renderPrelude } from "./prelude.ts";
 
 // The files themselves, as vitest reads them (no node:fs in core, not even in its tests).
@@ -53,7 +61,14 @@ function topLevelLines(text: string): string[] {
 describe("the generated constants", () => {
   it("equal the .sh files byte for byte (run `pnpm --filter @pgrescue/core run generate` after editing one)", () => {
     expect(Object.keys(HOST_SCRIPT_FILES).sort()).toEqual(Object.keys(FILES).sort());
-    expect(Object.keys(FILES).sort()).toEqual(["action.sh", "lib.sh", "probe.sh"]);
+    expect(Object.keys(FILES).sort()).toEqual([
+      "action-supervisor.sh",
+      "action.sh",
+      "lib.sh",
+      "probe-supervisor.sh",
+      "probe.sh",
+      "supervisor.sh",
+    ]);
     for (const [file, text] of Object.entries(FILES)) {
       expect(HOST_SCRIPT_FILES[file], file).toBe(text);
     }
@@ -74,6 +89,8 @@ describe("the generated constants", () => {
 describe("the host scripts", () => {
   it("define functions only; probe.sh and action.sh end by calling pgr_main with stdin from /dev/null", () => {
     expect(topLevelLines(LIB_SH)).toEqual([]);
+    for (const text of [SUPERVISOR_SH, PROBE_SUPERVISOR_SH, ACTION_SUPERVISOR_SH])
+      expect(topLevelLines(text)).toEqual([]);
     expect(topLevelLines(PROBE_SH)).toEqual(["pgr_main </dev/null"]);
     expect(topLevelLines(ACTION_SH)).toEqual(["pgr_main </dev/null"]);
     expect(PROBE_SH.endsWith("\npgr_main </dev/null\n")).toBe(true);
@@ -86,24 +103,48 @@ describe("the host scripts", () => {
     expect(lib).toEqual(
       expect.arrayContaining(["pgr_emit", "pgr_quote", "pgr_bounded", "pgr_read_pidfile"]),
     );
-    for (const body of [PROBE_SH, ACTION_SH]) {
+    for (const body of [
+      PROBE_SH,
+      ACTION_SH,
+      SUPERVISOR_SH,
+      PROBE_SUPERVISOR_SH,
+      ACTION_SUPERVISOR_SH,
+    ]) {
       expect(defined(body).filter((name) => lib.includes(name))).toEqual([]);
     }
+    // Nothing is defined twice across the files of one script either.
+    const probeNames = [LIB_SH, SUPERVISOR_SH, PROBE_SUPERVISOR_SH, PROBE_SH].flatMap(defined);
+    expect(new Set(probeNames).size).toBe(probeNames.length);
+    const actionNames = [LIB_SH, SUPERVISOR_SH, ACTION_SUPERVISOR_SH, ACTION_SH].flatMap(defined);
+    expect(new Set(actionNames).size).toBe(actionNames.length);
     // The pid-file fields and the connect target are read in lib.sh only.
     expect(PROBE_SH).not.toMatch(/read -r pgr_l4/);
     expect(ACTION_SH).not.toMatch(/read -r pgr_l4/);
   });
 
-  it("lib.sh passes the read-only scan on its own (the probe includes it)", () => {
+  it("lib.sh and the probe's files pass the read-only scan on their own", () => {
     expect(scanShellForStateChanges(LIB_SH)).toEqual([]);
     expect(scanShellForStateChanges(PROBE_SH)).toEqual([]);
+    expect(scanShellForStateChanges(SUPERVISOR_SH)).toEqual([]);
+    expect(scanShellForStateChanges(PROBE_SUPERVISOR_SH)).toEqual([]);
+    // action-supervisor.sh only reads too: its state-changing commands are pgr_do lines of the plan.
+    expect(scanShellForStateChanges(ACTION_SUPERVISOR_SH)).toEqual([]);
   });
 
   it("read exactly the parameters the renderers set (shellcheck cannot see that uppercase ones are set)", () => {
     const probe = buildProbeScript({ pgdata: "/x" });
-    expect(readParameters(`${LIB_SH}${PROBE_SH}`)).toEqual(setParameters(probe));
+    expect(readParameters(`${LIB_SH}${SUPERVISOR_SH}${PROBE_SUPERVISOR_SH}${PROBE_SH}`)).toEqual(
+      setParameters(probe),
+    );
     const action = buildActionScript(SPEC).script;
     expect(readParameters(`${LIB_SH}${ACTION_SH}`)).toEqual(setParameters(action));
+    const supervised = buildActionScript({
+      ...SPEC,
+      operations: [{ op: "verify-unit", unit: "postgresql@15-main.service" }],
+    }).script;
+    expect(readParameters(`${LIB_SH}${SUPERVISOR_SH}${ACTION_SUPERVISOR_SH}${ACTION_SH}`)).toEqual(
+      setParameters(supervised),
+    );
   });
 });
 

@@ -14,6 +14,12 @@ export const TOOL_HARD_TIMEOUT_SEC = 10;
 export type TPreludeValue = number | string;
 export type TPreludeEntry = readonly [name: string, value: TPreludeValue];
 
+/**
+ * The limit (seconds) supervisor.sh puts around each systemctl, sudo -l and HTTP call: they answer in
+ * milliseconds when healthy, and a wedged D-Bus or REST API must not hold the diagnosis up.
+ */
+export const SUPERVISOR_TIMEOUT_SEC = 3;
+
 /** Parameter names: the uppercase PGR_ namespace (the scripts' own variables are lowercase pgr_). */
 const PARAMETER_NAME = /^PGR_[A-Z][A-Z0-9_]*$/;
 
@@ -23,6 +29,11 @@ export function buildLibPrelude(): TPreludeEntry[] {
     ["PGR_M", SCRIPT_MARKER],
     ["PGR_TOOL_TIMEOUT", TOOL_HARD_TIMEOUT_SEC],
   ];
+}
+
+/** The parameters supervisor.sh reads (the probe's and the supervisor actions'). */
+export function buildSupervisorPrelude(): TPreludeEntry[] {
+  return [["PGR_SV_TIMEOUT", SUPERVISOR_TIMEOUT_SEC]];
 }
 
 /** `NAME=value` lines, one per entry, in order. Throws ShellValueError on a bad name, a duplicate or a bad number. */

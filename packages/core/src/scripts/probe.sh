@@ -311,6 +311,7 @@ pgr_main() {
     pgr_rc "$pgr_status"
   fi
 
+  pgr_supervisor_section
   pgr_emit end
 }
 

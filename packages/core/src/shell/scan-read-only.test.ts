@@ -67,6 +67,41 @@ describe("scanShellForStateChanges", () => {
     expect(rules(program)).toEqual([]);
   });
 
+  it.each([
+    "systemctl show -p MainPID -- postgresql@15-main.service",
+    'pgr_sv_bounded systemctl show $pgr_u_props -- "$pgr_u_unit" 2>&1',
+    'pgr_sv_bounded sudo -n -l "$pgr_sv_ctl" stop "$pgr_sv_unit" >/dev/null 2>&1',
+    'pgr_sv_bounded curl -sS -k -m "$PGR_SV_TIMEOUT" "$1" ;;',
+    'pgr_sv_bounded wget -q -O - --no-check-certificate -T "$PGR_SV_TIMEOUT" "$1" ;;',
+    "if pgr_have systemctl; then x=1; fi",
+    'printf "%s" "$(command -v sudo 2>/dev/null)"',
+    "pgr_sv_bounded python3 -I -S -c 'import sys, ssl, urllib.request as u\nsys.stdout.write(u.urlopen(sys.argv[1]).read().decode())' \"$1\"",
+  ])("allows the supervisor look's read-only forms: %j", (script) => {
+    expect(rules(script)).toEqual([]);
+  });
+
+  it.each([
+    ["systemctl stop postgresql@15-main.service", "command systemctl"],
+    ["systemctl show x; systemctl restart x", "command systemctl"],
+    ["sudo -n systemctl start x", "command sudo"],
+    ['curl -sS -k -m "$PGR_SV_TIMEOUT" "$1" -o /etc/passwd', "command curl"],
+    ["curl -X PATCH -d '{\"pause\":true}' http://127.0.0.1:8008/config", "command curl"],
+    ["wget http://127.0.0.1:8008/patroni", "command wget"],
+    ["python3 -c 'print(1)'", "command python3"],
+    ["python3 -I -S -c 'import os\nos.remove(\"/x\")'", "python import os"],
+    ["python3 -I -S -c 'import sys\nopen(sys.argv[1], \"w\")'", "python open"],
+    [
+      "python3 -I -S -c 'import sys, urllib.request as u\nu.urlopen(u.Request(sys.argv[1], data=b\"x\"))'",
+      "python Request",
+    ],
+    [
+      'python3 -I -S -c \'import sys\nsys.modules["io"].FileIO("/x", "w").write(b"")\'',
+      "python io",
+    ],
+  ])("flags %j, which could change the host", (script, rule) => {
+    expect(rules(script)).toContain(rule);
+  });
+
   it("reports the line of each finding", () => {
     const findings = scanShellForStateChanges("true\nfalse\nkill 1\n");
     expect(findings).toEqual([{ line: 3, rule: "command kill", text: "kill 1" }]);

@@ -108,7 +108,29 @@ const DENIED_COMMANDS = [
   "perl",
   "python",
   "python3",
+  "curl",
+  "wget",
 ];
+
+/**
+ * The read-only forms in which a denied command may appear (the probe's look at the supervisor): what must
+ * follow the command word, up to the end of that piece of code. Anything else stays a finding.
+ */
+const READ_ONLY_FORMS: Readonly<Record<string, RegExp>> = {
+  // `systemctl show` only prints properties.
+  systemctl: /^\s+show\s/,
+  // `sudo -n -l CMD…` asks whether CMD would be allowed without a password; it never runs it.
+  sudo: /^\s+-n\s+-l\s/,
+  // A GET to stdout, exactly as supervisor.sh writes it (no -o/-O/-d/-X/-T can hide in it).
+  curl: /^\s+-sS\s+-k\s+-m\s+"\$PGR_SV_TIMEOUT"\s+"\$1"\s*(;|$)/,
+  wget: /^\s+-q\s+-O\s+-\s+--no-check-certificate\s+-T\s+"\$PGR_SV_TIMEOUT"\s+"\$1"\s*(;|$)/,
+  // An isolated interpreter whose program is the single-quoted literal right after -c: checked by
+  // scanPythonGet below.
+  python3: /^\s+-I\s+-S\s+-c\s+$/,
+};
+
+/** A denied word only looked up (`pgr_have WORD`, `command -v WORD`), not run. */
+const LOOKUP_BEFORE = /(?:\bpgr_have|\bcommand\s+-v)\s+$/;
 
 const COMMAND_WORD = new RegExp(
   `(^|[\\s;&|(\`{])(${DENIED_COMMANDS.join("|")})(?=$|[\\s;&|)\`}])`,
@@ -117,12 +139,24 @@ const COMMAND_WORD = new RegExp(
 const DOT_COMMAND = /(^|[;&|(]|\bthen|\bdo|\belse)\s*\.\s+\S/gm;
 const REDIRECT = /(\d*)(>>|>\||<>|>&|>)\s*([^\s;&|)]*)/g;
 
-function scanCode(segment: TSegment, findings: TScanFinding[]): void {
+/** Scans one piece of code; true when it ends by handing a literal program to `python3 -I -S -c`. */
+function scanCode(segment: TSegment, findings: TScanFinding[]): boolean {
   const lines = segment.text.split("\n");
+  let pythonNext = false;
   lines.forEach((text, offset) => {
     const line = segment.line + offset;
     for (const m of text.matchAll(COMMAND_WORD)) {
-      findings.push({ line, rule: `command ${m[2] ?? ""}`, text: text.trim() });
+      const word = m[2] ?? "";
+      const start = m.index + (m[1] ?? "").length;
+      const after = text.slice(start + word.length);
+      if (LOOKUP_BEFORE.test(text.slice(0, start))) continue;
+      const form = READ_ONLY_FORMS[word];
+      const last = offset === lines.length - 1;
+      if (form?.test(after) === true && (word !== "python3" || last)) {
+        pythonNext = word === "python3";
+        continue;
+      }
+      findings.push({ line, rule: `command ${word}`, text: text.trim() });
     }
     if (DOT_COMMAND.test(text))
       findings.push({ line, rule: "dot (source) command", text: text.trim() });
@@ -137,6 +171,34 @@ function scanCode(segment: TSegment, findings: TScanFinding[]): void {
       }
     }
   });
+  return pythonNext;
+}
+
+/** Modules a GET program may import, and everything else a Python program must not mention. */
+const PYTHON_MODULES = new Set(["sys", "ssl", "urllib.request"]);
+const PYTHON_DENIED =
+  /\b(open|os|subprocess|exec|eval|compile|__import__|shutil|socket|pathlib|io|system|remove|unlink|rename|Request|data|method|globals|getattr|setattr)\b|>/;
+
+/**
+ * A Python program given to `python3 -I -S -c`: it may import only sys, ssl and urllib.request, write only to
+ * sys.stdout and sys.stderr, and name nothing that opens files, runs commands or sends a body.
+ */
+function scanPythonGet(segment: TSegment, findings: TScanFinding[]): void {
+  const program = segment.text;
+  const problems: string[] = [];
+  for (const m of program.matchAll(/(?:^|;)\s*import\s+([^;\n]+)/gm)) {
+    for (const item of (m[1] ?? "").split(",")) {
+      const module = item.trim().split(/\s+as\s+/)[0] ?? "";
+      if (!PYTHON_MODULES.has(module)) problems.push(`python import ${module}`);
+    }
+  }
+  if (/(?:^|;)\s*from\s/m.test(program)) problems.push("python from-import");
+  const denied = PYTHON_DENIED.exec(program);
+  if (denied !== null) problems.push(`python ${denied[0]}`);
+  for (const m of program.matchAll(/([\w.]+)\.write\s*\(/g)) {
+    if (m[1] !== "sys.stdout" && m[1] !== "sys.stderr") problems.push(`python ${m[1] ?? ""}.write`);
+  }
+  for (const rule of problems) findings.push({ line: segment.line, rule, text: program.trim() });
 }
 
 /** Drop the contents of "…" strings inside a single-quoted program (awk), keeping the quotes. */
@@ -166,16 +228,23 @@ function scanLiteral(segment: TSegment, findings: TScanFinding[]): void {
 }
 
 /**
- * Scan a script for anything that could change the host: denied commands anywhere in code,
+ * Scan a script for anything that could change the host: denied commands anywhere in code (except their
+ * read-only forms: `systemctl show`, `sudo -n -l`, the GET of supervisor.sh, and lookups with `command -v`),
  * output redirections other than to /dev/null or between descriptors, `sed` (its w/e commands),
  * and awk programs that run commands or write files. Conservative by design: a false positive
  * means rewording the script, a false negative would mean a diagnosis that changes the host.
  */
 export function scanShellForStateChanges(script: string): TScanFinding[] {
   const findings: TScanFinding[] = [];
+  let python = false;
   for (const segment of splitSegments(script)) {
-    if (segment.kind === "code") scanCode(segment, findings);
-    else scanLiteral(segment, findings);
+    if (segment.kind === "code") {
+      python = scanCode(segment, findings);
+    } else {
+      if (python) scanPythonGet(segment, findings);
+      else scanLiteral(segment, findings);
+      python = false;
+    }
   }
   return findings;
 }
