@@ -230,6 +230,13 @@ async function captureTini(): Promise<void> {
       'tini lab host (tini PID 1 of its PID namespace; this machine is itself a Docker container: /.dockerenv), breakInstance("healthy"), probe as postgres',
       await host.breakInstance(main, "healthy"),
     );
+    await capture(
+      host,
+      main,
+      "tini-stale-pidfile",
+      'tini lab host (as tini-healthy), breakInstance("stale-pidfile"), probe as postgres',
+      await host.breakInstance(main, "stale-pidfile"),
+    );
   } finally {
     await host.stop();
   }

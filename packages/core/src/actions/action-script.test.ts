@@ -4,6 +4,7 @@ import { scanShellForStateChanges } from "../shell/scan-read-only.ts";
 import { ACTION_EXIT } from "./action-protocol.ts";
 import {
   ACTION_SCRIPT_BODY,
+  ACTION_SUPERVISOR_SCRIPT_BODY,
   buildActionScript,
   extractActionDirectives,
   listStateChangingCommands,
@@ -295,5 +296,141 @@ describe("buildActionScript", () => {
     ],
   ])("refuses an operation with %s", (_what, op, label) => {
     expect(() => buildActionScript(spec({ operations: [op] }))).toThrow(label);
+  });
+});
+
+describe("buildActionScript through a supervisor", () => {
+  const UNIT = "postgresql@15-main.service";
+  const PATRONI = { url: "http://127.0.0.1:8008", pid: 47, startTicks: 518882, paused: false };
+
+  it("renders systemctl and patronictl as literal pgr_do lines after their re-checks", () => {
+    const { script, stateChangingCommands } = buildActionScript(
+      spec({
+        rung: 4,
+        tools: ["sudo", "timeout"],
+        operations: [
+          {
+            op: "systemctl",
+            verb: "unmask",
+            unit: UNIT,
+            systemctl: "/usr/bin/systemctl",
+            sudo: true,
+            timeoutSec: 30,
+            expect: { mainPid: 0, activeStates: ["failed"] },
+            postmaster: null,
+          },
+          {
+            op: "systemctl",
+            verb: "stop",
+            unit: UNIT,
+            systemctl: "/usr/bin/systemctl",
+            sudo: false,
+            timeoutSec: null,
+            expect: null,
+            postmaster: PM,
+          },
+          {
+            op: "patronictl",
+            verb: "pause",
+            patronictl: "/usr/bin/patronictl",
+            config: "/etc/patroni/config.yml",
+            timeoutSec: 60,
+            patroni: PATRONI,
+          },
+          { op: "verify-unit", unit: UNIT },
+          { op: "verify-patroni", url: PATRONI.url, limitSec: 30, paused: true },
+        ],
+      }),
+    );
+    expect(stateChangingCommands).toEqual([
+      `timeout 30 sudo -n '/usr/bin/systemctl' unmask --runtime '${UNIT}'`,
+      `'/usr/bin/systemctl' stop '${UNIT}'`,
+      "timeout 60 '/usr/bin/patronictl' -c '/etc/patroni/config.yml' pause --wait",
+    ]);
+    expect(listStateChangingCommands(script)).toEqual(stateChangingCommands);
+    const directives = extractActionDirectives(script);
+    expect(directives).toContain(
+      `  pgr_check_unit '${UNIT}' 0 failed || return 1\n  pgr_do timeout 30 sudo -n '/usr/bin/systemctl' unmask --runtime '${UNIT}' || return 1\n`,
+    );
+    expect(directives).toContain(
+      `  pgr_check_proc postmaster 222 503585 101 '/usr/lib/postgresql/15/bin/postgres' || return 1\n  pgr_do '/usr/bin/systemctl' stop '${UNIT}' || return 1\n`,
+    );
+    expect(directives).toContain(
+      "  pgr_check_patroni 'http://127.0.0.1:8008' 47 518882 0 || return 1\n  pgr_do timeout 60 '/usr/bin/patronictl'",
+    );
+    // The verify phase also asks sudo whether exactly that command is allowed (unable otherwise).
+    expect(directives).toContain(
+      `  pgr_check_sudo '/usr/bin/systemctl' unmask --runtime '${UNIT}'\n`,
+    );
+    expect(script.slice(script.indexOf(ACTION_SUPERVISOR_SCRIPT_BODY))).toBe(
+      ACTION_SUPERVISOR_SCRIPT_BODY,
+    );
+    expect(script).toContain("PGR_SV_TIMEOUT=3\n");
+  });
+
+  it("scripts without a supervisor operation keep the plain body and prelude", () => {
+    const { script } = buildActionScript(spec());
+    expect(script.endsWith(ACTION_SCRIPT_BODY)).toBe(true);
+    expect(script).not.toContain("PGR_SV_TIMEOUT");
+  });
+
+  it("the supervisor body names a command that changes a host only in pgr_describe and pgr_do, apart from the read-only forms", () => {
+    let current = "(top level)";
+    const functionsNaming = new Set<string>();
+    for (const line of ACTION_SUPERVISOR_SCRIPT_BODY.split("\n")) {
+      const start = /^(pgr_\w+)\(\) \{/.exec(line);
+      if (start?.[1] !== undefined) current = start[1];
+      if (linesWith(line).length > 0) functionsNaming.add(current);
+      if (line === "}") current = "(top level)";
+    }
+    // systemctl show, sudo -n -l, and the GET of supervisor.sh (the read-only scanner's allowed forms), and the
+    // messages of the unit checks, which name `systemctl show`.
+    expect([...functionsNaming].sort()).toEqual([
+      "pgr_check_sudo",
+      "pgr_check_unit",
+      "pgr_describe",
+      "pgr_do",
+      "pgr_http_client",
+      "pgr_http_get",
+      "pgr_unit_show",
+      "pgr_verify_unit",
+    ]);
+  });
+
+  it.each([
+    ["a unit name with a shell word", { unit: "x; rm -rf /" }, "unit"],
+    ["a unit name starting with a dash", { unit: "-H.service" }, "unit"],
+    ["a unit that is not a service", { unit: "postgresql@15-main.socket" }, "unit"],
+    [
+      "a state that is not a word",
+      { expect: { mainPid: 1, activeStates: ["active; id"] } },
+      "ActiveState",
+    ],
+    ["no expected state", { expect: { mainPid: 1, activeStates: [] } }, "ActiveState"],
+    ["a relative systemctl", { systemctl: "systemctl" }, "not an absolute path"],
+  ] as const)("refuses a systemctl operation with %s", (_what, change, label) => {
+    const op = {
+      op: "systemctl" as const,
+      verb: "stop" as const,
+      unit: UNIT,
+      systemctl: "/usr/bin/systemctl",
+      sudo: true,
+      timeoutSec: 60,
+      expect: null,
+      postmaster: null,
+      ...change,
+    };
+    expect(() => buildActionScript(spec({ operations: [op] }))).toThrow(ShellValueError);
+    expect(() => buildActionScript(spec({ operations: [op] }))).toThrow(label);
+  });
+
+  it.each([
+    "http://127.0.0.1:8008/config",
+    "http://127.0.0.1:8008?x=1",
+    "ftp://127.0.0.1:8008",
+    "http://a b:8008",
+  ])("refuses Patroni REST URL %j", (url) => {
+    const op = { op: "verify-patroni" as const, url, limitSec: 10, paused: false };
+    expect(() => buildActionScript(spec({ operations: [op] }))).toThrow("Patroni REST URL");
   });
 });

@@ -32,6 +32,7 @@ describe("who supervises the postmaster, on real captures, against what the lab 
       "systemd-debian-stale-pidfile",
       "systemd-pgdg-stale-pidfile",
       "tini-healthy",
+      "tini-stale-pidfile",
     ]);
   });
 

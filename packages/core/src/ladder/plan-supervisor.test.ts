@@ -237,19 +237,19 @@ describe("the ladder in a container", () => {
   });
 
   it("edited capture: a container whose PID 1 is not an init refuses a start that would not belong to it", () => {
-    const stale = snapshotOf("tini-healthy");
-    const crashed: TSnapshot = {
-      ...stale,
+    const crashed = snapshotOf("tini-stale-pidfile");
+    expect(step(planOf(crashed), 4)).toMatchObject({ applicable: true, recommended: true });
+    const container = crashed.supervisor.container;
+    if (container === null) throw new Error("no container");
+    const edited: TSnapshot = {
+      ...crashed,
       supervisor: {
-        ...stale.supervisor,
-        container:
-          stale.supervisor.container === null
-            ? null
-            : { ...stale.supervisor.container, pid1: "sleep", pid1Reaps: false },
+        ...crashed.supervisor,
+        container: { ...container, pid1: "sleep", pid1Reaps: false },
       },
     };
-    const p = planOf(crashed);
-    // The instance runs, so rung 4 is not applicable anyway; the container rule shows on a stopped one.
-    expect(step(p, 4).applicable).toBe(false);
+    const s = step(planOf(edited), 4);
+    expect(s.applicable).toBe(false);
+    expect(s.blockedReason).toMatch(/^This is a container whose PID 1 \(sleep\) is not an init/);
   });
 });

@@ -13,6 +13,11 @@
 // Nothing else changed: the same commands, the same plan, the same material facts — the test below
 // rebuilds each old digest from today's plan by undoing exactly those two changes. An approval given
 // before this change is asked again (its digest no longer matches), which is the safe direction.
+//
+// The pinned digests changed once more with issue 13 (supervisors): action.sh's pgr_describe learned to label
+// systemctl, patronictl, sudo and timeout commands. None of these captures has a supervisor section, so their
+// plans, commands and directives are the ones recorded before (the first test below), and undoing the body still
+// gives the old digests (the second): only the constant body's text moved the pinned values.
 import { describe, expect, it } from "vitest";
 import { PROBE_FIXTURES } from "../__fixtures__/probe-fixtures.ts";
 import { ACTION_SCRIPT_BODY, extractActionDirectives } from "../actions/action-script.ts";
