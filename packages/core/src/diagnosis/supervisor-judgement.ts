@@ -52,6 +52,11 @@ function judgeSystemd(j: TJudgement, s: TSupervisor, unit: TSystemdUnit): TJudge
       `systemd has job ${unit.job} running for ${unit.unit} (${unit.activeState}/${unit.subState}): a stop waits up to TimeoutStopSec (${unit.timeoutStopText || "?"}), then systemd SIGKILLs what is left of the unit.`,
     );
   }
+  if (unit.subState === "auto-restart") {
+    cautions.push(
+      `Restart=${unit.restart}: systemd is about to start ${unit.unit} again by itself (RestartSec ${unit.restartSec === null ? "?" : `${String(unit.restartSec)} s`}): diagnose again before acting.`,
+    );
+  }
   if (unit.maskedRuntime) {
     cautions.push(
       `${unit.unit} is masked for this boot (systemctl mask --runtime, the ladder's hold or someone else's): systemd will not start it; rung 4 unmasks it.`,
