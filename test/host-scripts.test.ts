@@ -59,6 +59,12 @@ function parse(file: string): Record<string, string> {
   );
 }
 
+/**
+ * shellcheck and three shells over whole rendered scripts (a supervised action script carries supervisor.sh and
+ * action-supervisor.sh too): well under a second of CPU, but seconds of wall time on a shared, loaded machine.
+ */
+const WHOLE_SCRIPT_TIMEOUT_MS = 60_000;
+
 const clean = Object.fromEntries(PARSERS.map(([tool, args]) => [`${tool} ${args.join(" ")}`, ""]));
 
 function written(name: string, text: string): string {
@@ -221,6 +227,7 @@ describe("the scripts as rendered", () => {
       expect(shellcheck(file)).toBe("");
       expect(parse(file)).toEqual(clean);
     },
+    WHOLE_SCRIPT_TIMEOUT_MS,
   );
 
   it("the probe stays read-only by the scanner's rules", () => {
@@ -229,34 +236,38 @@ describe("the scripts as rendered", () => {
     }
   });
 
-  it("every action script planned from the captured scenarios parses in all three shells", () => {
-    const captures = [FIXTURES_DIR, SUPERVISED_DIR].flatMap((dir) =>
-      readdirSync(dir)
-        .filter((f) => f.endsWith(".txt"))
-        .map((f) => join(dir, f)),
-    );
-    const scripts = captures.flatMap((capture) => {
-      const meta = JSON.parse(readFileSync(capture.replace(/\.txt$/, ".meta.json"), "utf8")) as {
-        pgdata: string;
-      };
-      const snapshot = diagnose(readFileSync(capture, "utf8"), { pgdata: meta.pgdata });
-      const plans = [
-        planLadder(snapshot, { pgdata: meta.pgdata, pgBin: null }),
-        planLadder(snapshot, {
-          pgdata: meta.pgdata,
-          pgBin: null,
-          logFile: "/var/log/pg/main.log",
-          cleanup: { semaphores: true, sharedMemory: true, dsmFiles: true },
-        }),
-      ];
-      return plans.flatMap((plan) =>
-        plan.steps.flatMap((s) => (s.script === null ? [] : [s.script])),
+  it(
+    "every action script planned from the captured scenarios parses in all three shells",
+    () => {
+      const captures = [FIXTURES_DIR, SUPERVISED_DIR].flatMap((dir) =>
+        readdirSync(dir)
+          .filter((f) => f.endsWith(".txt"))
+          .map((f) => join(dir, f)),
       );
-    });
-    expect(scripts.length).toBeGreaterThan(150);
-    // With -n nothing runs, so one file holding all of them is parsed once per shell.
-    expect(parse(written("all-plans.sh", scripts.join("\n")))).toEqual(clean);
-  });
+      const scripts = captures.flatMap((capture) => {
+        const meta = JSON.parse(readFileSync(capture.replace(/\.txt$/, ".meta.json"), "utf8")) as {
+          pgdata: string;
+        };
+        const snapshot = diagnose(readFileSync(capture, "utf8"), { pgdata: meta.pgdata });
+        const plans = [
+          planLadder(snapshot, { pgdata: meta.pgdata, pgBin: null }),
+          planLadder(snapshot, {
+            pgdata: meta.pgdata,
+            pgBin: null,
+            logFile: "/var/log/pg/main.log",
+            cleanup: { semaphores: true, sharedMemory: true, dsmFiles: true },
+          }),
+        ];
+        return plans.flatMap((plan) =>
+          plan.steps.flatMap((s) => (s.script === null ? [] : [s.script])),
+        );
+      });
+      expect(scripts.length).toBeGreaterThan(150);
+      // With -n nothing runs, so one file holding all of them is parsed once per shell.
+      expect(parse(written("all-plans.sh", scripts.join("\n")))).toEqual(clean);
+    },
+    WHOLE_SCRIPT_TIMEOUT_MS,
+  );
 
   it("a script that does not parse is reported (the check can fail)", () => {
     const file = written("broken.sh", `${RENDERED["probe, defaults"] ?? ""}\nif then fi\n`);
