@@ -8,6 +8,7 @@ import {
   buildActionScript,
   extractActionDirectives,
   listStateChangingCommands,
+  type TActionOp,
   type TActionSpec,
   type TProcessIdentity,
 } from "./action-script.ts";
@@ -397,7 +398,8 @@ describe("buildActionScript through a supervisor", () => {
     ]);
   });
 
-  it.each([
+  type TSystemctlOp = Extract<TActionOp, { op: "systemctl" }>;
+  const CHANGES: [string, Partial<TSystemctlOp>, string][] = [
     ["a unit name with a shell word", { unit: "x; rm -rf /" }, "unit"],
     ["a unit name starting with a dash", { unit: "-H.service" }, "unit"],
     ["a unit that is not a service", { unit: "postgresql@15-main.socket" }, "unit"],
@@ -408,10 +410,11 @@ describe("buildActionScript through a supervisor", () => {
     ],
     ["no expected state", { expect: { mainPid: 1, activeStates: [] } }, "ActiveState"],
     ["a relative systemctl", { systemctl: "systemctl" }, "not an absolute path"],
-  ] as const)("refuses a systemctl operation with %s", (_what, change, label) => {
-    const op = {
-      op: "systemctl" as const,
-      verb: "stop" as const,
+  ];
+  it.each(CHANGES)("refuses a systemctl operation with %s", (_what, change, label) => {
+    const op: TSystemctlOp = {
+      op: "systemctl",
+      verb: "stop",
       unit: UNIT,
       systemctl: "/usr/bin/systemctl",
       sudo: true,
