@@ -5,15 +5,13 @@ import { z } from "zod";
 import { recordAudit } from "../services/audit.ts";
 import { ServiceError } from "../services/service-error.ts";
 import { ZId } from "../services/inputs.ts";
+import { repinHostKey, reviewHostKey, ZRepinHostKeyInput } from "../services/host-key-repin.ts";
 import {
   addHost,
   listHosts,
-  repinHostKey,
-  reviewHostKey,
   testHostConnection,
   updateHost,
   ZAddHostInput,
-  ZRepinHostKeyInput,
   ZTestConnectionInput,
   ZUpdateHostInput,
 } from "../services/hosts.ts";

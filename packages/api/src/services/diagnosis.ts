@@ -11,7 +11,7 @@ import type { Db } from "@pgrescue/db";
 import { diagnoseOverSsh } from "@pgrescue/remote";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
-import { loadHostTarget, withHost } from "./hosts.ts";
+import { loadHostTarget, withHost } from "./host-target.ts";
 import type { TInstanceRow } from "./instances.ts";
 import type { TRuntime } from "./runtime.ts";
 import { notFound } from "./service-error.ts";

@@ -1,26 +1,40 @@
 // Hosts: testing a connection (the key to accept), adding and editing one (connection test, host key pinned on explicit
-// accept, credential sealed), an admin's re-pin of a changed host key, listing, and the SSH target of a stored host.
-import type { AuthMethod, Db, Prisma } from "@pgrescue/db";
+// accept, credential sealed), finding and listing them. The credential, the SSH target of a stored host and the
+// re-pin of a changed key live beside this module (host-credential.ts, host-target.ts, host-key-repin.ts).
+import type { Db } from "@pgrescue/db";
 import {
   HostKeyMismatchError,
-  HostKeyUnknownError,
-  InvalidTargetError,
-  validateHost,
-  validatePort,
-  validateUserName,
   type HostKeyPolicy,
-  type PresentedHostKey,
   type RunResult,
-  type SshAuth,
   type SshTarget,
 } from "@pgrescue/remote";
 import { z } from "zod";
 import { ZId } from "./inputs.ts";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
+import {
+  AUTH_METHOD,
+  createCredential,
+  openStoredAuth,
+  ZAgentAuth,
+  ZHostAuthInput,
+  ZKeyAuth,
+  ZPasswordAuth,
+  type THostAuthInput,
+} from "./host-credential.ts";
+import { fetchPresentedHostKey, ZFingerprint, type TPresentedHostKey } from "./host-key-repin.ts";
+import {
+  buildTarget,
+  hostSelect,
+  loadHostWithCredential,
+  pinnedPolicy,
+  requirePin,
+  validateTargetFields,
+  withHost,
+  type THostRow,
+} from "./host-target.ts";
 import type { TRuntime } from "./runtime.ts";
-import { notFound, ServiceError } from "./service-error.ts";
-import type { Vault } from "./vault.ts";
+import { ServiceError } from "./service-error.ts";
 
 export const ZHostName = z
   .string()
@@ -28,22 +42,6 @@ export const ZHostName = z
     /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
     "a host name is 1–63 letters, digits, '.', '_' or '-', starting with a letter or digit",
   );
-
-const ZKeyAuth = z.object({
-  kind: z.literal("key"),
-  privateKey: z.string().min(1).max(65_536),
-  passphrase: z.string().min(1).max(1024).optional(),
-});
-const ZPasswordAuth = z.object({
-  kind: z.literal("password"),
-  password: z.string().min(1).max(1024),
-});
-const ZAgentAuth = z.object({ kind: z.literal("agent") });
-
-export const ZHostAuthInput = z.discriminatedUnion("kind", [ZKeyAuth, ZPasswordAuth, ZAgentAuth]);
-export type THostAuthInput = z.infer<typeof ZHostAuthInput>;
-
-const ZFingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, "a fingerprint reads SHA256:…");
 
 export const ZAddHostInput = z.object({
   name: ZHostName,
@@ -80,120 +78,6 @@ export const ZUpdateHostInput = z.object({
 });
 export type TUpdateHostInput = z.infer<typeof ZUpdateHostInput>;
 
-/** The admin re-pins to the key they reviewed, naming the host to confirm. */
-export const ZRepinHostKeyInput = z.object({
-  hostId: ZId,
-  fingerprint: ZFingerprint,
-  confirm: z.string().max(63),
-});
-export type TRepinHostKeyInput = z.infer<typeof ZRepinHostKeyInput>;
-
-/** The key the host presents, for the operator to compare out of band and accept. */
-export type TPresentedHostKey = { algorithm: string; fingerprint: string };
-
-/** Every field a response may carry; credentials never. */
-export const hostSelect = {
-  id: true,
-  name: true,
-  address: true,
-  port: true,
-  sshUser: true,
-  becomeUser: true,
-  authMethod: true,
-  hostKeyAlgorithm: true,
-  hostKeyFingerprint: true,
-  hostKeyPinnedAt: true,
-  hostKeyMismatchAt: true,
-  hostKeyMismatchFingerprint: true,
-  createdAt: true,
-} satisfies Prisma.HostSelect;
-
-export type THostRow = Prisma.HostGetPayload<{ select: typeof hostSelect }>;
-
-const AUTH_METHOD = { key: "KEY", password: "PASSWORD", agent: "AGENT" } as const;
-
-/** Where and as whom the console logs in; becomeUser null or undefined means no sudo. */
-type TTargetFields = {
-  address: string;
-  port: number;
-  sshUser: string;
-  becomeUser?: string | null | undefined;
-};
-
-function validateTargetFields(input: TTargetFields): void {
-  try {
-    validateHost(input.address);
-    validatePort(input.port);
-    validateUserName("username", input.sshUser);
-    if (typeof input.becomeUser === "string") validateUserName("become", input.becomeUser);
-  } catch (error) {
-    if (error instanceof InvalidTargetError) throw new ServiceError("BAD_REQUEST", error.message);
-    throw error;
-  }
-}
-
-function toSshAuth(auth: THostAuthInput): SshAuth {
-  switch (auth.kind) {
-    case "key":
-      return { kind: "key", privateKey: auth.privateKey, passphrase: auth.passphrase };
-    case "password":
-      return { kind: "password", password: auth.password };
-    case "agent":
-      return { kind: "agent" };
-  }
-}
-
-function buildTarget(
-  fields: TTargetFields,
-  auth: THostAuthInput,
-  hostKey: HostKeyPolicy,
-): SshTarget {
-  return {
-    host: fields.address,
-    port: fields.port,
-    username: fields.sshUser,
-    auth: toSshAuth(auth),
-    hostKey,
-    become: fields.becomeUser ?? undefined,
-  };
-}
-
-/** The stored pin as a policy: exactly this key, and its algorithm asked for first. */
-function pinnedPolicy(host: {
-  hostKeyFingerprint: string;
-  hostKeyAlgorithm: string | null;
-}): HostKeyPolicy {
-  return {
-    pinned: { fingerprint: host.hostKeyFingerprint, algorithm: host.hostKeyAlgorithm ?? undefined },
-  };
-}
-
-/**
- * Connects without any pin and without trust on first use, so the executor stops at the key exchange
- * (before any login) and reports the key the host presents: the operator compares it and accepts exactly it.
- */
-async function fetchPresentedHostKey(
-  runtime: TRuntime,
-  fields: TTargetFields,
-  auth: THostAuthInput,
-): Promise<PresentedHostKey> {
-  try {
-    const result = await runtime.pool.run(buildTarget(fields, auth, {}), "true", {
-      timeoutMs: 20_000,
-    });
-    return result.hostKey;
-  } catch (error) {
-    if (error instanceof HostKeyUnknownError) {
-      return {
-        algorithm: error.presentedAlgorithm,
-        fingerprint: error.presentedFingerprint,
-        base64: error.presentedKeyBase64,
-      };
-    }
-    throw error;
-  }
-}
-
 /** The connection test of add and edit: log in (through sudo when a become user is set) and check who runs the commands. */
 async function verifyLogin(runtime: TRuntime, target: SshTarget): Promise<RunResult> {
   const check = await runtime.pool.run(target, "id -un", { timeoutMs: 20_000 });
@@ -205,34 +89,6 @@ async function verifyLogin(runtime: TRuntime, target: SshTarget): Promise<RunRes
     );
   }
   return check;
-}
-
-/** Seals the credential under the vault's current key; the agent needs none. */
-async function createCredential(
-  tx: Prisma.TransactionClient,
-  vault: Vault,
-  auth: THostAuthInput,
-): Promise<string | null> {
-  if (auth.kind === "agent") return null;
-  const credential = await tx.credential.create({
-    data: {
-      kind: AUTH_METHOD[auth.kind],
-      keyId: vault.keyId,
-      sealed: vault.seal(JSON.stringify(auth)),
-    },
-    select: { id: true },
-  });
-  return credential.id;
-}
-
-function openStoredAuth(
-  vault: Vault,
-  host: { name: string; authMethod: AuthMethod; credential: { sealed: Uint8Array } | null },
-): THostAuthInput {
-  if (host.authMethod === "AGENT") return { kind: "agent" };
-  if (host.credential === null)
-    throw new ServiceError("PRECONDITION_FAILED", `${host.name} has no stored credential`);
-  return ZHostAuthInput.parse(JSON.parse(vault.open(host.credential.sealed)));
 }
 
 /** The key the host presents, for the operator to compare out of band and accept. */
@@ -295,35 +151,6 @@ export async function addHost(
     },
   });
   return host;
-}
-
-/** A stored host with its sealed credential: only for the functions below, never for a response. */
-async function loadHostWithCredential(db: Db, hostId: string) {
-  const host = await db.host.findUnique({
-    where: { id: hostId },
-    select: { ...hostSelect, credentialId: true, credential: { select: { sealed: true } } },
-  });
-  if (host === null) throw notFound("host", hostId);
-  return host;
-}
-
-/** The message every refusal on a mismatch-blocked host carries: both keys, and who can lift the block. */
-function describeMismatchBlock(host: THostRow, hostKeyMismatchAt: Date): string {
-  return `HOST KEY MISMATCH on ${host.name}: it presented ${host.hostKeyMismatchFingerprint ?? "?"} instead of the pinned ${host.hostKeyFingerprint ?? "?"} (${hostKeyMismatchAt.toISOString()}). All work on this host is blocked until an admin verifies the new key and re-pins it.`;
-}
-
-function requirePin(host: THostRow): {
-  hostKeyFingerprint: string;
-  hostKeyAlgorithm: string | null;
-} {
-  if (host.hostKeyMismatchAt !== null)
-    throw new ServiceError(
-      "PRECONDITION_FAILED",
-      describeMismatchBlock(host, host.hostKeyMismatchAt),
-    );
-  if (host.hostKeyFingerprint === null)
-    throw new ServiceError("PRECONDITION_FAILED", `${host.name} has no pinned host key`);
-  return { hostKeyFingerprint: host.hostKeyFingerprint, hostKeyAlgorithm: host.hostKeyAlgorithm };
 }
 
 const TARGET_FIELDS = ["address", "port", "sshUser", "becomeUser"] as const;
@@ -448,145 +275,10 @@ export async function updateHost(
   return { host, changed };
 }
 
-/** The pinned key next to the one the host presents right now (fetched live, no login), for an admin to compare. */
-export async function reviewHostKey(
-  db: Db,
-  runtime: TRuntime,
-  hostId: string,
-): Promise<{
-  pinned: TPresentedHostKey | null;
-  presented: TPresentedHostKey;
-  fetchedAt: Date;
-}> {
-  const host = await loadHostWithCredential(db, hostId);
-  const presented = await fetchPresentedHostKey(runtime, host, openStoredAuth(runtime.vault, host));
-  return {
-    pinned:
-      host.hostKeyFingerprint === null
-        ? null
-        : { algorithm: host.hostKeyAlgorithm ?? "unknown", fingerprint: host.hostKeyFingerprint },
-    presented: { algorithm: presented.algorithm, fingerprint: presented.fingerprint },
-    fetchedAt: new Date(),
-  };
-}
-
-/**
- * An admin's decision, after comparing both keys out of band: pin the key the host presents now. The key is fetched
- * afresh at this moment and must be exactly the one the admin reviewed; the host's name is typed to confirm. Lifts a
- * mismatch block; on a host that is not blocked it is an explicit re-pin, so the host must present another key.
- */
-export async function repinHostKey(
-  db: Db,
-  runtime: TRuntime,
-  actor: TActor,
-  input: TRepinHostKeyInput,
-): Promise<THostRow> {
-  const host = await loadHostWithCredential(db, input.hostId);
-  if (input.confirm !== host.name) {
-    throw new ServiceError(
-      "BAD_REQUEST",
-      `the confirmation does not match: type the host's name exactly (${host.name})`,
-    );
-  }
-  const presented = await fetchPresentedHostKey(runtime, host, openStoredAuth(runtime.vault, host));
-  if (presented.fingerprint !== input.fingerprint) {
-    throw new ServiceError(
-      "PRECONDITION_FAILED",
-      `${host.name} now presents ${presented.algorithm} ${presented.fingerprint}, not the ${input.fingerprint} you reviewed: nothing was re-pinned. Review the key again and verify it out of band.`,
-    );
-  }
-  if (host.hostKeyMismatchAt === null && presented.fingerprint === host.hostKeyFingerprint) {
-    throw new ServiceError(
-      "BAD_REQUEST",
-      `${host.name} presents its pinned key ${presented.fingerprint}: there is nothing to re-pin`,
-    );
-  }
-  // Only if nobody re-pinned meanwhile: the admin decided against the pin they saw.
-  const { count } = await db.host.updateMany({
-    where: { id: host.id, hostKeyFingerprint: host.hostKeyFingerprint },
-    data: {
-      hostKeyAlgorithm: presented.algorithm,
-      hostKeyFingerprint: presented.fingerprint,
-      hostKey: new Uint8Array(Buffer.from(presented.base64, "base64")),
-      hostKeyPinnedAt: new Date(),
-      hostKeyPinnedById: actor.id,
-      hostKeyMismatchAt: null,
-      hostKeyMismatchFingerprint: null,
-    },
-  });
-  if (count === 0) {
-    throw new ServiceError(
-      "CONFLICT",
-      `the pinned key of ${host.name} changed while you reviewed it: review it again`,
-    );
-  }
-  await recordAudit(db, actor, {
-    action: "host.repin",
-    targetType: "Host",
-    targetId: host.id,
-    details: {
-      name: host.name,
-      previous: { algorithm: host.hostKeyAlgorithm, fingerprint: host.hostKeyFingerprint },
-      pinned: { algorithm: presented.algorithm, fingerprint: presented.fingerprint },
-      mismatch:
-        host.hostKeyMismatchAt === null
-          ? null
-          : { at: host.hostKeyMismatchAt, fingerprint: host.hostKeyMismatchFingerprint },
-    },
-  });
-  return db.host.findUniqueOrThrow({ where: { id: host.id }, select: hostSelect });
-}
-
 export async function findHostByName(db: Db, name: string): Promise<THostRow> {
   const host = await db.host.findUnique({ where: { name }, select: hostSelect });
   if (host === null) throw new ServiceError("NOT_FOUND", `no host is named ${name}`);
   return host;
-}
-
-/** The stored host as an SSH target with its pinned key; refuses while a host-key mismatch is recorded. */
-export async function loadHostTarget(
-  db: Db,
-  runtime: TRuntime,
-  hostId: string,
-): Promise<{ host: THostRow; target: SshTarget }> {
-  const {
-    credential,
-    credentialId: _credentialId,
-    ...host
-  } = await loadHostWithCredential(db, hostId);
-  const pin = requirePin(host);
-  const auth = openStoredAuth(runtime.vault, { ...host, credential });
-  return { host, target: buildTarget(host, auth, pinnedPolicy(pin)) };
-}
-
-/** Runs work against a host; a host-key mismatch is recorded on the host (blocking it) and audited before it propagates. */
-export async function withHost<T>(
-  db: Db,
-  actor: TActor,
-  host: THostRow,
-  work: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof HostKeyMismatchError) {
-      await db.host.update({
-        where: { id: host.id },
-        data: {
-          hostKeyMismatchAt: new Date(),
-          hostKeyMismatchFingerprint: error.presentedFingerprint,
-        },
-        select: { id: true },
-      });
-      await recordAudit(db, actor, {
-        action: "host.key-mismatch",
-        targetType: "Host",
-        targetId: host.id,
-        details: { expected: error.expectedFingerprints, presented: error.presentedFingerprint },
-      });
-    }
-    throw error;
-  }
 }
 
 export async function listHosts(db: Db) {

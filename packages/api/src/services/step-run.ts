@@ -5,7 +5,7 @@ import { runActionOverSsh, toRunnableAction, type TActionRun } from "@pgrescue/r
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { diagnoseInstance } from "./diagnosis.ts";
-import { loadHostTarget, withHost } from "./hosts.ts";
+import { loadHostTarget, withHost } from "./host-target.ts";
 import { findInstance, type TInstanceRow } from "./instances.ts";
 import type { TRuntime } from "./runtime.ts";
 import { ServiceError } from "./service-error.ts";
