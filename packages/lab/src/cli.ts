@@ -2,7 +2,8 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { invocationDir } from "./env.ts";
-import { attachLabHost, detectMode, listLabHosts, startLabHost, stopLabHost } from "./lab-host.ts";
+import { detectMode } from "./lab-boot.ts";
+import { attachLabHost, listLabHosts, startLabHost, stopLabHost } from "./lab-host.ts";
 import { requirePg15 } from "./pg-binaries.ts";
 import { isScenario } from "./scenarios.ts";
 import { quoteAll } from "./shell.ts";

@@ -1,7 +1,7 @@
 // A lab host's sshd gets a new host key, as after a reinstall (or what an interception looks like): for tests of host-key pinning.
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { LabHostError } from "./lab-host.ts";
+import { LabHostError } from "./host-exec.ts";
 import { run, waitFor } from "./run.ts";
 import { quote } from "./shell.ts";
 import { fingerprintPublicKey, generateKeyPair } from "./ssh-keys.ts";

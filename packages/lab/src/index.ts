@@ -25,13 +25,13 @@ export type {
 export { SCENARIOS } from "./types.ts";
 export {
   attachLabHost,
-  detectMode,
-  LabHostError,
   listLabHosts,
   startLabHost,
   stopLabHost,
   type StartLabHostOptions,
 } from "./lab-host.ts";
+export { detectMode } from "./lab-boot.ts";
+export { LabHostError } from "./host-exec.ts";
 export { diffHostStates, type DiffOptions } from "./capture.ts";
 export { rotateHostKey, scanHostKeyFingerprint, type RotatedHostKey } from "./host-key-rotation.ts";
 export { LabInstanceError } from "./instances.ts";

@@ -1,7 +1,8 @@
 // Unit tests for the pure parts of lab host set-up: names, the init script and instance configuration.
 import { describe, expect, it } from "vitest";
 import { renderInstanceConfig } from "./instances.ts";
-import { renderInitScript, validateHostName } from "./lab-host.ts";
+import { renderInitScript } from "./lab-boot.ts";
+import { validateHostName } from "./lab-host.ts";
 
 describe("validateHostName", () => {
   it("accepts short lowercase names and refuses paths and oddities", () => {
