@@ -1,6 +1,6 @@
 // Lint for the whole monorepo: typed typescript-eslint plus the dependency-direction rules
 // from docs/architecture.md (core is pure; remote never reaches api; the UI never imports
-// server packages at runtime).
+// server packages at runtime; only the demo, tests, bench and e2e start lab hosts).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
@@ -10,6 +10,20 @@ const restrict = (patterns, message) => ({
     { patterns: patterns.map((group) => ({ group: [group], message })) },
   ],
 });
+
+/** Who may import @pgrescue/lab: it starts real lab hosts, which belong to the demo, tests, bench and e2e only. */
+const LAB_USERS = [
+  "packages/api/src/services/demo.ts",
+  "packages/lab/**",
+  "**/*.test.ts",
+  "**/*.integration.test.ts",
+  "**/test-support.ts",
+  "**/testing.ts",
+  "bench/**",
+  "e2e/**",
+];
+const LAB_MESSAGE =
+  "@pgrescue/lab starts real lab hosts: only the demo service, tests, test support, bench and e2e may import it.";
 
 export default tseslint.config(
   {
@@ -92,6 +106,25 @@ export default tseslint.config(
               message: "The UI imports only types from @pgrescue/api.",
             },
           ],
+        },
+      ],
+    },
+  },
+  {
+    // Its own rule (the typed variant of no-restricted-imports) so that it adds to, instead of replacing, the
+    // per-package no-restricted-imports above; dynamic import() is caught by no-restricted-syntax.
+    files: ["**/*.ts", "**/*.tsx"],
+    ignores: LAB_USERS,
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["@pgrescue/lab", "@pgrescue/lab/*"], message: LAB_MESSAGE }] },
+      ],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "ImportExpression[source.value=/^@pgrescue\\/lab(\\/|$)/]",
+          message: LAB_MESSAGE,
         },
       ],
     },
