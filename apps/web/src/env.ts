@@ -1,11 +1,27 @@
 // The web app's environment, read and validated in this one place.
 import path from "node:path";
 import { parseTrustedProxies } from "@pgrescue/api/front";
+import { LOG_FORMATS, LOG_LEVELS, type TLogFormat, type TLogLevel } from "@pgrescue/api/logger";
 import { z } from "zod";
 
 const emptyIsUnset = (v: unknown) => (v === "" ? undefined : v);
 
-const ZServerEnv = z.object({
+/** The console's log: LOG_LEVEL (default info) and LOG_FORMAT (default JSON in production, readable otherwise). */
+const ZLogEnv = z.object({
+  LOG_LEVEL: z.preprocess(
+    emptyIsUnset,
+    z
+      .enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` })
+      .default("info"),
+  ),
+  LOG_FORMAT: z.preprocess(
+    emptyIsUnset,
+    z.enum(LOG_FORMATS, { message: `LOG_FORMAT must be ${LOG_FORMATS.join(" or ")}` }).optional(),
+  ),
+  NODE_ENV: z.preprocess(emptyIsUnset, z.string().optional()),
+});
+
+const ZServerEnv = ZLogEnv.extend({
   DATABASE_URL: z.url({ message: "DATABASE_URL must be a postgresql:// URL" }),
   PGRESCUE_MIGRATIONS_DIR: z.string().min(1).optional(),
   PGRESCUE_EMBEDDED_STORE: z.enum(["0", "1"]).default("0"),
@@ -42,7 +58,8 @@ const ZTrustedProxies = z
     }
   });
 
-const ZLauncherEnv = z.object({
+// The launcher checks the log settings too, so that a wrong one stops `npm start` at once instead of the first request.
+const ZLauncherEnv = ZLogEnv.extend({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
   // empty means unset: use the embedded store
@@ -92,7 +109,11 @@ const ZRotateKeyEnv = ZLauncherEnv.pick({
   PGRESCUE_NEW_SECRET_KEY: z.preprocess(emptyIsUnset, z.string().min(1).optional()),
 });
 
-export type ServerEnv = z.infer<typeof ZServerEnv> & { migrationsDir: string; dataDir: string };
+export type ServerEnv = z.infer<typeof ZServerEnv> & {
+  migrationsDir: string;
+  dataDir: string;
+  log: { level: TLogLevel; format: TLogFormat };
+};
 export type LauncherEnv = z.infer<typeof ZLauncherEnv>;
 export type RotateKeyEnv = z.infer<typeof ZRotateKeyEnv>;
 
@@ -116,6 +137,10 @@ export function readServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEn
     ...env,
     migrationsDir: env.PGRESCUE_MIGRATIONS_DIR ?? defaultMigrationsDir(process.cwd()),
     dataDir: env.PGRESCUE_DATA_DIR ?? path.resolve(process.cwd(), "../../.data"),
+    log: {
+      level: env.LOG_LEVEL,
+      format: env.LOG_FORMAT ?? (env.NODE_ENV === "production" ? "json" : "pretty"),
+    },
   };
 }
 

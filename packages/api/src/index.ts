@@ -3,6 +3,8 @@ import "server-only";
 
 export { appRouter, createCaller, type AppRouter } from "./root.ts";
 export { createContext, type Context, type ServerConfig } from "./context.ts";
+export { createLogger, type TLogger } from "./logger.ts";
+export { createErrorLogger } from "./trpc.ts";
 export type { THealth } from "./routers/system.ts";
 export { createRuntime, type TRuntime, type TIncidentEvent } from "./services/runtime.ts";
 export { createVault, loadVaultKey } from "./services/vault.ts";

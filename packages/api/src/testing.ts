@@ -15,11 +15,13 @@ import {
   parseTrustedProxies,
   readFrontRequest,
 } from "./http-front.ts";
+import { createLogger, type TLogger } from "./logger.ts";
 import { appRouter, createCaller } from "./root.ts";
 import { createAuth, handleAuthRequest, resolveRequestActor, type TAuth } from "./services/auth.ts";
 import type { TActor } from "./services/actor.ts";
 import { createRuntime, type TRuntime } from "./services/runtime.ts";
 import { createVault } from "./services/vault.ts";
+import { createErrorLogger } from "./trpc.ts";
 
 export type TTestServer = {
   store: Store;
@@ -44,11 +46,17 @@ export type TTestServer = {
   close(): Promise<void>;
 };
 
+/** Tests log only what went wrong unexpectedly, readably. */
+export function createTestLogger(): TLogger {
+  return createLogger({ level: "error", format: "pretty" });
+}
+
 export async function startTestServer(
-  options: { approvalTtlMs?: number; pgCtlTimeoutSec?: number } = {},
+  options: { approvalTtlMs?: number; pgCtlTimeoutSec?: number; logger?: TLogger } = {},
 ): Promise<TTestServer> {
   const store = await openTestStore();
-  const runtime = createRuntime({ vault: createVault(randomBytes(32)), ...options });
+  const { logger = createTestLogger(), ...policy } = options;
+  const runtime = createRuntime({ vault: createVault(randomBytes(32)), logger, ...policy });
   const config = { migrationsDir, version: "test", embeddedStore: true };
   const auth = createAuth(store.db, { secret: randomBytes(32).toString("base64url") });
   let counter = 0;
@@ -80,6 +88,7 @@ export async function startTestServer(
       const trpc = createHTTPHandler({
         basePath: "/api/trpc/",
         router: appRouter,
+        onError: createErrorLogger(runtime.logger),
         maxBodySize: BODY_LIMITS.trpc,
         createContext: async ({ req }) => {
           const { clientAddress } = front(req);

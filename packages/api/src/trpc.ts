@@ -1,5 +1,7 @@
-// The one place that defines tRPC's builders for pgrescue: context type, transformer, error shaping,
-// and the procedure kinds every router composes (public → protected → role).
+// The one place that defines tRPC's builders for pgrescue: context type, transformer, error shaping, the call scope
+// (request id, error mapping, one log line per failure) and the procedure kinds every router composes
+// (public → protected → role).
+import { randomUUID } from "node:crypto";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Role } from "@pgrescue/db";
 import { RemoteError, type RemoteErrorCode } from "@pgrescue/remote";
@@ -7,10 +9,14 @@ import { ShellValueError } from "@pgrescue/core";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
 import type { Context } from "./context.ts";
+import { runWithRequestId, type TLogger } from "./logger.ts";
 import { hasRole } from "./services/actor.ts";
 import { recordAudit } from "./services/audit.ts";
 import { ServiceError } from "./services/service-error.ts";
 import { VaultError } from "./services/vault.ts";
+
+/** The request id of each failed call, for the error's data: the formatter sees the error, not the call. */
+const requestIds = new WeakMap<TRPCError, string>();
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
@@ -21,6 +27,8 @@ const t = initTRPC.context<Context>().create({
         ...shape.data,
         zodError: error.cause instanceof ZodError ? z.treeifyError(error.cause) : null,
         remoteCode: error.cause instanceof RemoteError ? error.cause.code : null,
+        /** Quoted by an operator, it finds the call's log lines. */
+        requestId: requestIds.get(error) ?? null,
       },
     };
   },
@@ -43,38 +51,90 @@ const REMOTE_TO_TRPC: Record<RemoteErrorCode, TRPCError["code"]> = {
   POOL_CLOSED: "SERVICE_UNAVAILABLE",
 };
 
-/** Expected failures become tRPC errors with the service's message; anything else is logged and shown generically. */
-const errorMapping = t.middleware(async ({ next, path }) => {
-  const result = await next();
-  if (result.ok) return result;
-  const cause = result.error.cause;
+/** Expected failures become tRPC errors with the service's message; anything else is unexpected and shown generically. */
+function toClientError(
+  error: TRPCError,
+  requestId: string,
+): { error: TRPCError; unexpected: boolean } {
+  const cause = error.cause;
   if (cause instanceof ServiceError) {
-    throw new TRPCError({ code: cause.code, message: cause.message, cause });
+    return {
+      error: new TRPCError({ code: cause.code, message: cause.message, cause }),
+      unexpected: false,
+    };
   }
   if (cause instanceof RemoteError) {
-    throw new TRPCError({ code: REMOTE_TO_TRPC[cause.code], message: cause.message, cause });
+    const code = REMOTE_TO_TRPC[cause.code];
+    return { error: new TRPCError({ code, message: cause.message, cause }), unexpected: false };
   }
   if (cause instanceof ShellValueError) {
-    throw new TRPCError({ code: "BAD_REQUEST", message: cause.message, cause });
+    return {
+      error: new TRPCError({ code: "BAD_REQUEST", message: cause.message, cause }),
+      unexpected: false,
+    };
   }
   if (cause instanceof VaultError) {
-    console.error(`[trpc] ${path}: ${cause.message}`);
-    throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: cause.message, cause });
+    // The vault's message tells the admin which key is missing; it names no secret.
+    const mapped = new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: cause.message, cause });
+    return { error: mapped, unexpected: true };
   }
-  if (result.error.code === "INTERNAL_SERVER_ERROR") {
-    console.error(`[trpc] ${path} failed:`, cause ?? result.error);
-    throw new TRPCError({
-      code: "INTERNAL_SERVER_ERROR",
-      message: "internal error: see the console's log",
-      cause,
-    });
+  if (error.code === "INTERNAL_SERVER_ERROR") {
+    const message = `internal error (request ${requestId}): see the console's log`;
+    return {
+      error: new TRPCError({ code: "INTERNAL_SERVER_ERROR", message, cause }),
+      unexpected: true,
+    };
   }
-  return result;
+  return { error, unexpected: false };
+}
+
+/** The one log line of a failed call: an unexpected failure with its stack, a refusal with its code and message. */
+function logFailure(log: TLogger, error: TRPCError, unexpected: boolean): void {
+  if (unexpected) log.error({ err: error.cause ?? error, code: error.code }, "call failed");
+  else log.info({ code: error.code, reason: error.message }, "call refused");
+}
+
+/**
+ * Every call gets a request id: on every log line written while it runs (services and step runs included) and in a
+ * failure's data. A failure is mapped to its tRPC code and logged here, once.
+ */
+const callScope = t.middleware(({ ctx, next, path, type }) => {
+  const requestId = randomUUID();
+  return runWithRequestId(requestId, async () => {
+    const log = ctx.runtime.logger.child({ path, type, actorId: ctx.actor?.id ?? null });
+    const started = performance.now();
+    const result = await next({ ctx: { requestId, log } });
+    if (result.ok) {
+      log.debug({ durationMs: Math.round(performance.now() - started) }, "call done");
+      return result;
+    }
+    const { error, unexpected } = toClientError(result.error, requestId);
+    requestIds.set(error, requestId);
+    logFailure(log, error, unexpected);
+    throw error;
+  });
 });
+
+/**
+ * The HTTP handler's onError. A failure inside a procedure was logged by callScope already; any other (the request
+ * could not be read, the context not created, a subscription failed while streaming) gets its request id and its one
+ * log line here.
+ */
+export function createErrorLogger(logger: TLogger) {
+  return (failure: { error: TRPCError; path: string | undefined; type: string }): void => {
+    if (requestIds.has(failure.error)) return;
+    const requestId = randomUUID();
+    requestIds.set(failure.error, requestId);
+    runWithRequestId(requestId, () => {
+      const log = logger.child({ path: failure.path ?? null, type: failure.type });
+      logFailure(log, failure.error, failure.error.code === "INTERNAL_SERVER_ERROR");
+    });
+  };
+}
 
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(errorMapping);
+export const publicProcedure = t.procedure.use(callScope);
 
 /** Signed in (an API token until sign-in arrives): narrows ctx.actor to non-null. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {

@@ -1,13 +1,15 @@
-// One store client, one runtime (SSH pool, vault, event bus) and one better-auth instance per server process,
+// One store client, one log, one runtime (SSH pool, vault, event bus) and one better-auth instance per server process,
 // shared by the tRPC handler, the auth route and server components.
 import "server-only";
 import {
   createAuth,
+  createLogger,
   createRuntime,
   createVault,
   deriveAuthSecret,
   loadVaultKey,
   type TAuth,
+  type TLogger,
   type TRuntime,
 } from "@pgrescue/api";
 import { createDb, type Db } from "@pgrescue/db";
@@ -15,6 +17,7 @@ import { readServerEnv, type ServerEnv } from "~/env";
 
 const globalForServer = globalThis as unknown as {
   pgrescueDb?: Db;
+  pgrescueLogger?: TLogger;
   pgrescueVaultKey?: Promise<Buffer>;
   pgrescueRuntime?: Promise<TRuntime>;
   pgrescueAuth?: Promise<TAuth>;
@@ -29,6 +32,11 @@ export function getDb(env: ServerEnv = serverEnv()): Db {
   return globalForServer.pgrescueDb;
 }
 
+export function getLogger(env: ServerEnv = serverEnv()): TLogger {
+  globalForServer.pgrescueLogger ??= createLogger(env.log);
+  return globalForServer.pgrescueLogger;
+}
+
 function getVaultKey(env: ServerEnv): Promise<Buffer> {
   globalForServer.pgrescueVaultKey ??= loadVaultKey({
     base64Key: env.PGRESCUE_SECRET_KEY,
@@ -39,7 +47,11 @@ function getVaultKey(env: ServerEnv): Promise<Buffer> {
 
 export function getRuntime(env: ServerEnv = serverEnv()): Promise<TRuntime> {
   globalForServer.pgrescueRuntime ??= getVaultKey(env).then((key) =>
-    createRuntime({ vault: createVault(key), agentSocket: env.SSH_AUTH_SOCK }),
+    createRuntime({
+      vault: createVault(key),
+      logger: getLogger(env),
+      agentSocket: env.SSH_AUTH_SOCK,
+    }),
   );
   return globalForServer.pgrescueRuntime;
 }

@@ -9,8 +9,9 @@ import { createContext } from "../context.ts";
 import { createCaller } from "../root.ts";
 import { createRuntime } from "../services/runtime.ts";
 import { createVault } from "../services/vault.ts";
+import { createTestLogger } from "../testing.ts";
 
-const runtime = createRuntime({ vault: createVault(randomBytes(32)) });
+const runtime = createRuntime({ vault: createVault(randomBytes(32)), logger: createTestLogger() });
 
 const ALL_MIGRATIONS = readdirSync(migrationsDir)
   .filter((name) => /^\d{14}_/.test(name))

@@ -144,10 +144,13 @@ function labFailure(what: string, error: unknown): ServiceError {
 }
 
 /** A recorded demo whose console host is gone: stop its lab host (it is ours) and forget the record. */
-async function clearStaleDemo(db: Db, record: TDemoRecord): Promise<void> {
+async function clearStaleDemo(db: Db, runtime: TRuntime, record: TDemoRecord): Promise<void> {
   if ((await labHostStatus(record.labHostName)) !== "absent") {
     await stopLabHost(record.labHostName).catch((error: unknown) => {
-      console.error(`[demo] stopping the stale lab host ${record.labHostName}:`, error);
+      runtime.logger.warn(
+        { err: error, labHost: record.labHostName },
+        "demo: could not stop the stale lab host",
+      );
     });
   }
   await db.setting.deleteMany({ where: { key: DEMO_SETTING_KEY } });
@@ -179,7 +182,7 @@ export async function createDemoLabHost(
       `the demo host ${existing.host.name} exists already: break its instance again instead`,
     );
   }
-  if (existing !== null) await clearStaleDemo(db, existing.record);
+  if (existing !== null) await clearStaleDemo(db, runtime, existing.record);
   const name = await pickDemoName(db);
   const major = await pickMajor();
   let lab: LabHost;
@@ -220,11 +223,17 @@ export async function createDemoLabHost(
     // Leave nothing half-made: the host goes, and with it anything the console could not record.
     if (hostId !== null) {
       await forgetHost(db, hostId).catch((forgetError: unknown) => {
-        console.error("[demo] removing the half-added demo host:", forgetError);
+        runtime.logger.warn(
+          { err: forgetError, hostId },
+          "demo: could not remove the half-added host",
+        );
       });
     }
     await lab.stop().catch((stopError: unknown) => {
-      console.error("[demo] stopping the lab host after a failure:", stopError);
+      runtime.logger.warn(
+        { err: stopError, labHost: name },
+        "demo: could not stop the lab host after a failure",
+      );
     });
     if (error instanceof ServiceError) throw error;
     throw labFailure("the demo instance could not be set up", error);

@@ -1,6 +1,8 @@
-// Process-wide parts the services share: the SSH pool, the vault, the event bus for live step output, and policy defaults.
+// Process-wide parts the services share: the SSH pool, the vault, the event bus for live step output, the log, and
+// policy defaults.
 import { EventEmitter, on } from "node:events";
 import { createSshPool, type SshPool } from "@pgrescue/remote";
+import type { TLogger } from "../logger.ts";
 import type { Vault } from "./vault.ts";
 
 export type TIncidentEvent =
@@ -25,6 +27,7 @@ export type TEventBus = {
 
 export type TRuntimeOptions = {
   vault: Vault;
+  logger: TLogger;
   agentSocket?: string | undefined;
   /** How long an approval stays valid (default 10 minutes). */
   approvalTtlMs?: number;
@@ -36,6 +39,8 @@ export type TRuntime = {
   pool: SshPool;
   vault: Vault;
   bus: TEventBus;
+  /** The console's log; a service makes a child for what it works on (`runtime.logger.child({ stepId })`). */
+  logger: TLogger;
   approvalTtlMs: number;
   pgCtlTimeoutSec: number;
   close(): Promise<void>;
@@ -71,6 +76,7 @@ export function createRuntime(options: TRuntimeOptions): TRuntime {
     pool,
     vault: options.vault,
     bus: createEventBus(),
+    logger: options.logger,
     approvalTtlMs: options.approvalTtlMs ?? 10 * 60_000,
     pgCtlTimeoutSec: options.pgCtlTimeoutSec ?? 60,
     close: () => pool.close(),

@@ -89,6 +89,12 @@ export async function runStep(
     details: { rung: step.rung, status: finished.status, exitCode: finished.exitCode },
   });
   publishStepStatus(runtime, step, finished.status);
+  runtime.logger
+    .child({ stepId: step.id, incidentId: step.incidentId })
+    .info(
+      { rung: step.rung, status: finished.status, exitCode: finished.exitCode },
+      "step finished",
+    );
 
   const next = await rediagnoseAfter(db, runtime, actor, step, instance, output);
   return { step: await loadStep(db, step.id), ...next };

@@ -1,9 +1,10 @@
 // tRPC over HTTP (fetch adapter) for the console and the CLI; the body is read only within its limit (the
 // launcher's front refuses larger declared bodies before this runs).
-import { appRouter } from "@pgrescue/api";
+import { appRouter, createErrorLogger } from "@pgrescue/api";
 import { BODY_LIMITS, limitRequestBody } from "@pgrescue/api/front";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { createRequestContext } from "~/server/context";
+import { getLogger } from "~/server/deps";
 
 export const dynamic = "force-dynamic";
 
@@ -15,11 +16,8 @@ async function handler(incoming: Request) {
     req,
     router: appRouter,
     createContext: createRequestContext,
-    onError({ path, error }) {
-      if (error.code === "INTERNAL_SERVER_ERROR") {
-        console.error(`tRPC ${path ?? "?"} failed:`, error);
-      }
-    },
+    // Failures inside a procedure are logged (once, with their request id) by the API's call scope; this logs the rest.
+    onError: createErrorLogger(getLogger()),
   });
 }
 
