@@ -54,6 +54,11 @@ export default tseslint.config(
       ],
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/consistent-type-definitions": ["error", "type"],
+      // docs/conventions.md: every type is TThing (zod schemas, ZThing, are kept in review).
+      "@typescript-eslint/naming-convention": [
+        "error",
+        { selector: "typeAlias", format: ["PascalCase"], prefix: ["T"] },
+      ],
     },
   },
   {

@@ -1,5 +1,5 @@
-// The import zones of eslint.config.mjs, proven on code that breaks them: the real config, linted as if the code
-// lived at each path (only the import-restriction rules run, so no type information is needed).
+// The import zones and the naming rule of eslint.config.mjs, proven on code that breaks them: the real config, linted
+// as if the code lived at each path (only the rule under test runs, so no type information is needed).
 import { fileURLToPath } from "node:url";
 import { ESLint } from "eslint";
 import { describe, expect, it } from "vitest";
@@ -95,5 +95,21 @@ describe("the layer rules", () => {
   ])("refuses %s in %s", async (code, filePath, message) => {
     const found = await restrictions(`${code}\nexport {};\n`, filePath);
     expect(found.some((m) => m.includes(message))).toBe(true);
+  });
+});
+
+describe("the naming convention (docs/conventions.md)", () => {
+  const naming = new ESLint({
+    cwd: root,
+    ruleFilter: ({ ruleId }) => ruleId === "@typescript-eslint/naming-convention",
+    overrideConfig: { languageOptions: { parserOptions: { projectService: false } } },
+  });
+  const lint = async (code: string) =>
+    (await naming.lintText(code, { filePath: "packages/api/src/services/hosts.ts" }))[0]
+      ?.messages ?? [];
+
+  it("refuses a type whose name lacks the T prefix, and takes TThing", async () => {
+    expect(await lint("export type HostRow = { id: string };\n")).toHaveLength(1);
+    expect(await lint("export type THostRow = { id: string };\n")).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 // Audit trail filters as they live in the URL and as audit.list takes them.
 import { parseLocalDateTime } from "./time.ts";
-import type { RouterInputs } from "./types.ts";
+import type { TRouterInputs } from "./types.ts";
 import { readUrlFilters, toUrlSearch, type TUrlFilters } from "./url-filters.ts";
 
 export const AUDIT_FILTER_KEYS = [
@@ -41,7 +41,7 @@ export function toAuditSearch(filters: TAuditFilters): string {
   return toUrlSearch(filters, AUDIT_FILTER_KEYS);
 }
 
-type TAuditListInput = Omit<RouterInputs["audit"]["list"], "cursor">;
+type TAuditListInput = Omit<TRouterInputs["audit"]["list"], "cursor">;
 
 export function toAuditListInput(filters: TAuditFilters, limit: number): TAuditListInput {
   const blank = (value: string) => (value === "" ? undefined : value);

@@ -1,6 +1,6 @@
 // History filters as they live in the URL (shareable, survive a reload) and as incidents.list takes them.
 import { parseLocalDateTime } from "./time.ts";
-import type { RouterInputs, TIncidentOutcome, TIncidentStatus } from "./types.ts";
+import type { TRouterInputs, TIncidentOutcome, TIncidentStatus } from "./types.ts";
 import { readUrlFilters, toUrlSearch } from "./url-filters.ts";
 
 export type THistoryFilters = {
@@ -33,7 +33,7 @@ export function toSearch(filters: THistoryFilters): string {
   return toUrlSearch(filters, FILTER_KEYS);
 }
 
-type TListInput = Omit<RouterInputs["incidents"]["list"], "cursor">;
+type TListInput = Omit<TRouterInputs["incidents"]["list"], "cursor">;
 
 export function toListInput(filters: THistoryFilters, limit: number): TListInput {
   const blank = (value: string) => (value === "" ? undefined : value);
