@@ -1,6 +1,6 @@
 // What a benchmark is to `pnpm bench`: a name, a title, and a run — on a lab host the runner starts and always stops,
 // or on this machine alone when the benchmark needs no host (labHost: false).
-import type { LabHost } from "@pgrescue/lab";
+import type { TLabHost } from "@pgrescue/lab";
 
 /** What every run gets. */
 export type TLocalBenchContext = {
@@ -14,7 +14,7 @@ export type TLocalBenchContext = {
 
 export type TBenchContext = TLocalBenchContext & {
   /** A fresh lab host, stopped by the runner afterwards (also on SIGINT/SIGTERM). */
-  lab: LabHost;
+  lab: TLabHost;
 };
 
 export type TBenchOutcome = {

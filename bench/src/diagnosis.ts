@@ -1,11 +1,11 @@
 // Benchmark 1 ("diagnosis"): one probe over SSH, cold and warm, against a bare OpenSSH call and the manual runbook, on a stuck PostgreSQL 15.
 import { shellQuote } from "@pgrescue/core";
-import type { LabHost, LabInstance, ScenarioState } from "@pgrescue/lab";
+import type { TLabHost, TLabInstance, TScenarioState } from "@pgrescue/lab";
 import {
   createSshPool,
   diagnoseOverSsh,
-  type SshPool,
-  type SshTarget,
+  type TSshPool,
+  type TSshTarget,
   type TDiagnosisRun,
 } from "@pgrescue/remote";
 import type { TBenchContext, TBenchmark, TBenchOutcome } from "./benchmark.ts";
@@ -70,7 +70,7 @@ async function runDiagnosisBenchmark(context: TBenchContext): Promise<TBenchOutc
   );
 
   const login = lab.logins.postgres;
-  const target: SshTarget = {
+  const target: TSshTarget = {
     host: lab.ssh.host,
     port: lab.ssh.port,
     username: login.username,
@@ -240,8 +240,8 @@ async function runDiagnosisBenchmark(context: TBenchContext): Promise<TBenchOutc
   }
 }
 
-async function breakZombies(lab: LabHost, pg: LabInstance): Promise<TZombieState> {
-  const scenario: ScenarioState = await lab.breakInstance(pg, "zombies");
+async function breakZombies(lab: TLabHost, pg: TLabInstance): Promise<TZombieState> {
+  const scenario: TScenarioState = await lab.breakInstance(pg, "zombies");
   const { postmasterPid, zombiePids, shm } = scenario;
   if (postmasterPid === null || zombiePids.length === 0 || shm === null) {
     throw new Error(
@@ -256,7 +256,7 @@ async function breakZombies(lab: LabHost, pg: LabInstance): Promise<TZombieState
   };
 }
 
-function isConnected(pool: SshPool, target: SshTarget): boolean {
+function isConnected(pool: TSshPool, target: TSshTarget): boolean {
   return pool
     .stats()
     .some(
@@ -301,7 +301,7 @@ function verifyDiagnosis(run: TDiagnosisRun, state: TZombieState): void {
 }
 
 /** The runbook's read-only look, one OpenSSH call per command, as typed by hand. */
-function buildManualSteps(pg: LabInstance): TManualStep[] {
+function buildManualSteps(pg: TLabInstance): TManualStep[] {
   return [
     {
       label: "cat postmaster.pid",

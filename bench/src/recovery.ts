@@ -2,7 +2,7 @@
 // commands typed by hand over OpenSSH (kill the children, kill the postmaster, start, check), on the runbook's zombies case.
 import { shellQuote } from "@pgrescue/core";
 import { startTestServer, type TTestServer } from "@pgrescue/api/testing";
-import type { LabHost, LabInstance, ScenarioState } from "@pgrescue/lab";
+import type { TLabHost, TLabInstance, TScenarioState } from "@pgrescue/lab";
 import type { TBenchContext, TBenchmark, TBenchOutcome } from "./benchmark.ts";
 import { runInterleaved, type TVariant } from "./harness.ts";
 import { expectExit, runOpenSsh, type TOpenSshLogin, type TOpenSshResult } from "./openssh.ts";
@@ -21,7 +21,7 @@ export const recoveryBenchmark: TBenchmark = {
   run: runRecoveryBenchmark,
 };
 
-async function breakZombies(lab: LabHost, pg: LabInstance): Promise<ScenarioState> {
+async function breakZombies(lab: TLabHost, pg: TLabInstance): Promise<TScenarioState> {
   await lab.breakInstance(pg, "healthy");
   const state = await lab.breakInstance(pg, "zombies");
   if (state.postmasterPid === null || state.zombiePids.length === 0)
@@ -29,7 +29,7 @@ async function breakZombies(lab: LabHost, pg: LabInstance): Promise<ScenarioStat
   return state;
 }
 
-async function isHealthy(lab: LabHost, pg: LabInstance): Promise<boolean> {
+async function isHealthy(lab: TLabHost, pg: TLabInstance): Promise<boolean> {
   const result = await lab.exec(
     `${shellQuote(`${pg.binDir}/psql`)} -X -At -h ${shellQuote(pg.socketDir)} -p ${String(pg.port)} -U postgres -d postgres -c 'select 1'`,
     { user: "postgres" },
@@ -74,7 +74,7 @@ async function runRecoveryBenchmark(context: TBenchContext): Promise<TBenchOutco
     let rung3: TStep | null = null;
     const pgrescueSteps: number[] = [];
     // By hand: the scenario's PIDs as the DBA would have read them from postmaster.pid and ps before starting.
-    let state: ScenarioState | null = null;
+    let state: TScenarioState | null = null;
 
     const closeOpenIncident = async (): Promise<void> => {
       if (incidentId === "") return;

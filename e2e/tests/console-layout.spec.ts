@@ -2,7 +2,7 @@
 // incident, history, the demo) nothing scrolls sideways, the primary actions lie inside the window's width, and every
 // visible text has WCAG contrast against its background (4.5:1, large text 3:1). The empty states of hosts and
 // history on the fresh store this run starts with. (This file sorts first, so it runs before any spec adds data.)
-import { startLabHost, type LabHost, type LabInstance } from "@pgrescue/lab";
+import { startLabHost, type TLabHost, type TLabInstance } from "@pgrescue/lab";
 import { expect, test, type Locator, type Page } from "@playwright/test";
 import { findLowContrastText, horizontalOverflow } from "../contrast-check.ts";
 import {
@@ -26,10 +26,10 @@ type TPageCheck = {
   actions: (page: Page) => Locator[];
 };
 
-let lab: LabHost;
+let lab: TLabHost;
 /** The instance whose incident runs first aid, and one that stays stuck (its page shows the zombies). */
-let pg: LabInstance;
-let stuck: LabInstance;
+let pg: TLabInstance;
+let stuck: TLabInstance;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);

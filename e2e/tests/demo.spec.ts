@@ -6,8 +6,8 @@ import {
   listLabHosts,
   startLabHost,
   stopLabHost,
-  type LabHost,
-  type LabHostSummary,
+  type TLabHost,
+  type TLabHostSummary,
 } from "@pgrescue/lab";
 import { expect, test } from "@playwright/test";
 import { screenshotPath, signInThroughApi, trpcMutation, trpcQuery } from "../support.ts";
@@ -20,12 +20,12 @@ type TDemoStatus = {
 };
 
 /** The lab host "demo" of `pnpm lab up`: the developer's if there is one, else started here. */
-let bystander: LabHostSummary;
-let ownBystander: LabHost | null = null;
+let bystander: TLabHostSummary;
+let ownBystander: TLabHost | null = null;
 /** The console's demo lab host, once created (for the clean-up). */
 let demoLabHost: string | null = null;
 
-async function findLabHost(name: string): Promise<LabHostSummary | undefined> {
+async function findLabHost(name: string): Promise<TLabHostSummary | undefined> {
   return (await listLabHosts()).find((host) => host.name === name);
 }
 

@@ -2,7 +2,7 @@
 // holds, each opened with a real diagnosis and closed through the API. Filtered by host and outcome (kept in the
 // URL), the page shows the newest page; "Load more" appends the older ones, distinct and in order; a reload keeps
 // the filters and starts over at the first page.
-import { startLabHost, type LabHost, type LabInstance } from "@pgrescue/lab";
+import { startLabHost, type TLabHost, type TLabInstance } from "@pgrescue/lab";
 import { expect, test, type Page } from "@playwright/test";
 import {
   addLabInstanceThroughApi,
@@ -19,8 +19,8 @@ const PAGE_SIZE = 25;
 const MATCHING = PAGE_SIZE + 3;
 const HOST = "history-lab";
 
-let lab: LabHost;
-let pg: LabInstance;
+let lab: TLabHost;
+let pg: TLabInstance;
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);

@@ -5,7 +5,7 @@
 // viewer is told whom to ask; the admin's panel shows the pinned and the live-presented key side by side, refuses a
 // key that changed again after the review, re-pins the current one after the host's name is typed, and Diagnose works
 // again.
-import { rotateHostKey, startLabHost, type LabHost, type LabInstance } from "@pgrescue/lab";
+import { rotateHostKey, startLabHost, type TLabHost, type TLabInstance } from "@pgrescue/lab";
 import { expect, test } from "@playwright/test";
 import {
   addLabInstanceThroughApi,
@@ -18,8 +18,8 @@ import {
 
 test.describe.configure({ mode: "serial" });
 
-let lab: LabHost;
-let pg: LabInstance;
+let lab: TLabHost;
+let pg: TLabInstance;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);

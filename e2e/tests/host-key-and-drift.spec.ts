@@ -11,20 +11,20 @@ import path from "node:path";
 import {
   rotateHostKey,
   startLabHost,
-  type LabHost,
-  type LabInstance,
-  type ScenarioState,
+  type TLabHost,
+  type TLabInstance,
+  type TScenarioState,
 } from "@pgrescue/lab";
 import { expect, test, type Page } from "@playwright/test";
 import { approveOpenStep, diagnoseAgain, screenshotPath, signInThroughApi } from "../support.ts";
 
 test.describe.configure({ mode: "serial" });
 
-let keyLab: LabHost;
-let keyPg: LabInstance;
-let driftLab: LabHost;
-let driftPg: LabInstance;
-let broken: ScenarioState;
+let keyLab: TLabHost;
+let keyPg: TLabInstance;
+let driftLab: TLabHost;
+let driftPg: TLabInstance;
+let broken: TScenarioState;
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
@@ -40,7 +40,7 @@ test.afterAll(async () => {
   await driftLab.stop();
 });
 
-const targetOf = (lab: LabHost) => `postgres@${lab.ssh.host}:${String(lab.ssh.port)}`;
+const targetOf = (lab: TLabHost) => `postgres@${lab.ssh.host}:${String(lab.ssh.port)}`;
 
 /** "SHA256:…" of a public key file, as ssh-keygen prints it. */
 function fingerprintOf(publicKeyFile: string): string {
@@ -61,7 +61,7 @@ function foreignFingerprint(): string {
   }
 }
 
-async function fillHostForm(page: Page, name: string, lab: LabHost): Promise<void> {
+async function fillHostForm(page: Page, name: string, lab: TLabHost): Promise<void> {
   const form = page.getByRole("form", { name: "Add a host" });
   await form.getByLabel("Name").fill(name);
   await form.getByLabel("SSH target").fill(targetOf(lab));
@@ -69,7 +69,7 @@ async function fillHostForm(page: Page, name: string, lab: LabHost): Promise<voi
   await form.getByRole("textbox", { name: "Private key" }).fill(lab.logins.postgres.privateKey);
 }
 
-async function addInstance(page: Page, host: string, pg: LabInstance): Promise<void> {
+async function addInstance(page: Page, host: string, pg: TLabInstance): Promise<void> {
   const instanceForm = page.getByRole("form", { name: "Add an instance" });
   await instanceForm.getByLabel("Host").selectOption(host);
   await instanceForm.getByLabel("Data directory (PGDATA)").fill(pg.pgdata);

@@ -1,13 +1,13 @@
 // "Changes since the previous diagnosis" on the instance page, against a real lab host (PostgreSQL 15): diagnose a
 // healthy instance, break it the runbook's way (zombies), diagnose again and read what changed.
-import { startLabHost, type LabHost, type LabInstance } from "@pgrescue/lab";
+import { startLabHost, type TLabHost, type TLabInstance } from "@pgrescue/lab";
 import { expect, test } from "@playwright/test";
 import { addLabInstanceThroughApi, screenshotPath, signInThroughApi } from "../support.ts";
 
 test.describe.configure({ mode: "serial" });
 
-let lab: LabHost;
-let pg: LabInstance;
+let lab: TLabHost;
+let pg: TLabInstance;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);

@@ -6,7 +6,7 @@
 // layout shift < 0.1), and a finished step's pane resumes when scrolled back to its end. On a loaded machine the
 // script can end before the test's input takes effect: such a run proves nothing either way and is repeated (at
 // most three runs per check); every run still has to show correct behaviour.
-import { startLabHost, type LabHost, type LabInstance } from "@pgrescue/lab";
+import { startLabHost, type TLabHost, type TLabInstance } from "@pgrescue/lab";
 import { expect, test, type Locator, type Page } from "@playwright/test";
 import {
   addLabInstanceThroughApi,
@@ -22,8 +22,8 @@ test.describe.configure({ mode: "serial" });
 const SLEEPERS = 90;
 const APP_NAME = "e2e-output-pane";
 
-let lab: LabHost;
-let pg: LabInstance;
+let lab: TLabHost;
+let pg: TLabInstance;
 /** The stopped processes, postmaster last. */
 let stopped: number[];
 

@@ -5,7 +5,7 @@
 // approval refused for a wrong typed confirmation.
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { startLabHost, type LabHost, type LabInstance, type ScenarioState } from "@pgrescue/lab";
+import { startLabHost, type TLabHost, type TLabInstance, type TScenarioState } from "@pgrescue/lab";
 import { expect, test, type Page } from "@playwright/test";
 import {
   approveOpenStep,
@@ -19,9 +19,9 @@ import {
 
 test.describe.configure({ mode: "serial" });
 
-let lab: LabHost;
-let pg: LabInstance;
-let broken: ScenarioState;
+let lab: TLabHost;
+let pg: TLabInstance;
+let broken: TScenarioState;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);

@@ -2,14 +2,14 @@
 // DATABASE_URL is set, migrated, with the same messages.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { openStore, type Store } from "@pgrescue/db/store";
-import type { LauncherEnv } from "../src/env.ts";
+import { openStore, type TStore } from "@pgrescue/db/store";
+import type { TLauncherEnv } from "../src/env.ts";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const migrationsDir = path.join(repoRoot, "prisma/migrations");
 
 type TStoreEnv = Pick<
-  LauncherEnv,
+  TLauncherEnv,
   "DATABASE_URL" | "PGRESCUE_MIGRATION_DATABASE_URL" | "PGRESCUE_DATA_DIR" | "PGRESCUE_STORE_PORT"
 >;
 
@@ -18,7 +18,9 @@ export function consoleDataDir(env: TStoreEnv): string {
   return env.PGRESCUE_DATA_DIR ?? path.join(repoRoot, ".data");
 }
 
-export async function openConsoleStore(env: TStoreEnv): Promise<{ store: Store; dataDir: string }> {
+export async function openConsoleStore(
+  env: TStoreEnv,
+): Promise<{ store: TStore; dataDir: string }> {
   const dataDir = consoleDataDir(env);
   const store = await openStore({
     databaseUrl: env.DATABASE_URL,

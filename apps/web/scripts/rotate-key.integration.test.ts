@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createVault, loadVaultKey } from "@pgrescue/api";
 import { migrationsDir } from "@pgrescue/db/testing";
-import { openStore, type Store } from "@pgrescue/db/store";
+import { openStore, type TStore } from "@pgrescue/db/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -50,7 +50,7 @@ function runRotateKey(
   });
 }
 
-async function withStore<T>(use: (store: Store) => Promise<T>): Promise<T> {
+async function withStore<T>(use: (store: TStore) => Promise<T>): Promise<T> {
   const store = await openStore({ dataDir, migrationsDir });
   try {
     return await use(store);
@@ -60,7 +60,7 @@ async function withStore<T>(use: (store: Store) => Promise<T>): Promise<T> {
 }
 
 /** Two hosts' logins sealed the way the console seals them; returns id → plaintext. */
-async function sealTwo(store: Store, key: Buffer): Promise<Map<string, string>> {
+async function sealTwo(store: TStore, key: Buffer): Promise<Map<string, string>> {
   const vault = createVault(key);
   const plaintexts = new Map<string, string>();
   for (const n of [1, 2]) {

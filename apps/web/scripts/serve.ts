@@ -16,8 +16,8 @@ import {
   issueSetupToken,
   markInterruptedSteps,
 } from "@pgrescue/api/startup";
-import type { Db } from "@pgrescue/db";
-import { readLauncherEnv, type LauncherEnv } from "../src/env.ts";
+import type { TDb } from "@pgrescue/db";
+import { readLauncherEnv, type TLauncherEnv } from "../src/env.ts";
 import { consoleDataDir, migrationsDir, openConsoleStore, repoRoot } from "./console-store.ts";
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -72,7 +72,7 @@ function buildIfNeeded(distDir: string): void {
 }
 
 /** Where a person at this machine opens the console (a wildcard bind address is not one). */
-function consoleUrl(env: LauncherEnv): string {
+function consoleUrl(env: TLauncherEnv): string {
   if (env.PGRESCUE_PUBLIC_URL !== undefined) return env.PGRESCUE_PUBLIC_URL.replace(/\/+$/, "");
   const host = env.HOST === "0.0.0.0" || env.HOST === "::" ? "127.0.0.1" : env.HOST;
   return `http://${host.includes(":") ? `[${host}]` : host}:${String(env.PORT)}`;
@@ -82,7 +82,7 @@ function consoleUrl(env: LauncherEnv): string {
  * No user yet: the admin from PGRESCUE_ADMIN_EMAIL/PASSWORD (unattended installs, tests), else a one-time
  * setup link in the log — the token after `#` never reaches a server log or a proxy.
  */
-async function prepareFirstAdmin(db: Db, env: LauncherEnv): Promise<void> {
+async function prepareFirstAdmin(db: TDb, env: TLauncherEnv): Promise<void> {
   const { PGRESCUE_ADMIN_EMAIL: email, PGRESCUE_ADMIN_PASSWORD: password } = env;
   if ((email === undefined) !== (password === undefined)) {
     throw new Error("set both PGRESCUE_ADMIN_EMAIL and PGRESCUE_ADMIN_PASSWORD, or neither");

@@ -109,13 +109,13 @@ const ZRotateKeyEnv = ZLauncherEnv.pick({
   PGRESCUE_NEW_SECRET_KEY: z.preprocess(emptyIsUnset, z.string().min(1).optional()),
 });
 
-export type ServerEnv = z.infer<typeof ZServerEnv> & {
+export type TServerEnv = z.infer<typeof ZServerEnv> & {
   migrationsDir: string;
   dataDir: string;
   log: { level: TLogLevel; format: TLogFormat };
 };
-export type LauncherEnv = z.infer<typeof ZLauncherEnv>;
-export type RotateKeyEnv = z.infer<typeof ZRotateKeyEnv>;
+export type TLauncherEnv = z.infer<typeof ZLauncherEnv>;
+export type TRotateKeyEnv = z.infer<typeof ZRotateKeyEnv>;
 
 function parse<T extends z.ZodType>(schema: T, source: NodeJS.ProcessEnv): z.infer<T> {
   const result = schema.safeParse(source);
@@ -131,7 +131,7 @@ export function defaultMigrationsDir(appDir: string): string {
   return path.resolve(appDir, "../../prisma/migrations");
 }
 
-export function readServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+export function readServerEnv(source: NodeJS.ProcessEnv = process.env): TServerEnv {
   const env = parse(ZServerEnv, source);
   return {
     ...env,
@@ -144,10 +144,10 @@ export function readServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEn
   };
 }
 
-export function readLauncherEnv(source: NodeJS.ProcessEnv = process.env): LauncherEnv {
+export function readLauncherEnv(source: NodeJS.ProcessEnv = process.env): TLauncherEnv {
   return parse(ZLauncherEnv, source);
 }
 
-export function readRotateKeyEnv(source: NodeJS.ProcessEnv = process.env): RotateKeyEnv {
+export function readRotateKeyEnv(source: NodeJS.ProcessEnv = process.env): TRotateKeyEnv {
   return parse(ZRotateKeyEnv, source);
 }

@@ -2,7 +2,7 @@
 // the right shape. authorization.integration.test.ts calls each one as nobody and as every role; a procedure
 // missing here (or an entry for one that is gone) fails the typecheck and that test.
 import type { AnyProcedure, inferProcedureInput } from "@trpc/server";
-import type { AppRouter } from "./root.ts";
+import type { TAppRouter } from "./root.ts";
 
 /** "public": anybody, signed in or not; "signed-in": any user (protectedProcedure); then the role procedures. */
 export type TMinimumRole = "public" | "signed-in" | "viewer" | "operator" | "approver" | "admin";
@@ -21,7 +21,7 @@ type TProcedureEntries<TRecord, TPrefix extends string = ""> = {
     : TProcedureEntries<TRecord[K], `${TPrefix}${K}.`>;
 }[keyof TRecord & string];
 
-type TEntry = TProcedureEntries<AppRouter["_def"]["record"]>;
+type TEntry = TProcedureEntries<TAppRouter["_def"]["record"]>;
 
 /** Input may be left out only where the procedure takes none (or all of it is optional). */
 type TGate<TInput> = undefined extends TInput

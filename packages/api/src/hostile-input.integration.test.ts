@@ -21,8 +21,8 @@ import {
   type THostileTrait,
   type THostileValue,
 } from "@pgrescue/core/testing";
-import { startLabHost, type LabHost, type LabInstance } from "@pgrescue/lab";
-import type { SshTarget } from "@pgrescue/remote";
+import { startLabHost, type TLabHost, type TLabInstance } from "@pgrescue/lab";
+import type { TSshTarget } from "@pgrescue/remote";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z, ZodError } from "zod";
@@ -37,8 +37,8 @@ type TCode = TRPCError["code"];
 // ---------------------------------------------------------------------------------------------
 // The lab, the console and the records the cases point at.
 
-let lab: LabHost;
-let pg: LabInstance;
+let lab: TLabHost;
+let pg: TLabInstance;
 let server: TTestServer;
 let callers: Record<TRole, TCaller>;
 let adminId: string;
@@ -1787,7 +1787,7 @@ describe("what the issue-14 review found, on the record", () => {
 describe("the canary", () => {
   it("would be seen if a payload had run: a file the SSH login creates is found on the lab host", async () => {
     const control = `${canary}-control`;
-    const target: SshTarget = {
+    const target: TSshTarget = {
       host: lab.ssh.host,
       port: lab.ssh.port,
       username: "postgres",

@@ -1,8 +1,8 @@
 // Public entry of @pgrescue/api: the router, its type, the context factory and the server runtime.
 import "server-only";
 
-export { appRouter, createCaller, type AppRouter } from "./root.ts";
-export { createContext, type Context, type ServerConfig } from "./context.ts";
+export { appRouter, createCaller, type TAppRouter } from "./root.ts";
+export { createContext, type TContext, type TServerConfig } from "./context.ts";
 export { createLogger, type TLogger } from "./logger.ts";
 export { createErrorLogger } from "./trpc.ts";
 export type { THealth } from "./routers/system.ts";

@@ -23,5 +23,5 @@ export const appRouter = createTRPCRouter({
   setup: setupRouter,
 });
 
-export type AppRouter = typeof appRouter;
+export type TAppRouter = typeof appRouter;
 export const createCaller = createCallerFactory(appRouter);

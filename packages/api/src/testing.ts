@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { Readable } from "node:stream";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { openTestStore, migrationsDir } from "@pgrescue/db/testing";
-import type { Store } from "@pgrescue/db/store";
+import type { TStore } from "@pgrescue/db/store";
 import type { Role } from "@pgrescue/db";
 import { createContext } from "./context.ts";
 import {
@@ -24,7 +24,7 @@ import { createVault } from "./services/vault.ts";
 import { createErrorLogger } from "./trpc.ts";
 
 export type TTestServer = {
-  store: Store;
+  store: TStore;
   runtime: TRuntime;
   /** A caller acting as a fresh user of that role (or anonymous with null). */
   callerAs(
@@ -149,7 +149,7 @@ function headersOf(req: IncomingMessage): Headers {
 /** /api/auth as the console's route serves it: the body streams in (read only within its limit by the handler). */
 async function serveAuth(
   auth: TAuth,
-  store: Store,
+  store: TStore,
   req: IncomingMessage,
   res: ServerResponse,
   front: ReturnType<typeof readFrontRequest>,

@@ -4,11 +4,11 @@
 import { randomUUID } from "node:crypto";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Role } from "@pgrescue/db";
-import { RemoteError, type RemoteErrorCode } from "@pgrescue/remote";
+import { RemoteError, type TRemoteErrorCode } from "@pgrescue/remote";
 import { ShellValueError } from "@pgrescue/core";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
-import type { Context } from "./context.ts";
+import type { TContext } from "./context.ts";
 import { runWithRequestId, type TLogger } from "./logger.ts";
 import { hasRole } from "./services/actor.ts";
 import { recordAudit } from "./services/audit.ts";
@@ -18,7 +18,7 @@ import { VaultError } from "./services/vault.ts";
 /** The request id of each failed call, for the error's data: the formatter sees the error, not the call. */
 const requestIds = new WeakMap<TRPCError, string>();
 
-const t = initTRPC.context<Context>().create({
+const t = initTRPC.context<TContext>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     return {
@@ -34,7 +34,7 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
-const REMOTE_TO_TRPC: Record<RemoteErrorCode, TRPCError["code"]> = {
+const REMOTE_TO_TRPC: Record<TRemoteErrorCode, TRPCError["code"]> = {
   INVALID_TARGET: "BAD_REQUEST",
   PRIVATE_KEY_INVALID: "BAD_REQUEST",
   AGENT_UNAVAILABLE: "PRECONDITION_FAILED",

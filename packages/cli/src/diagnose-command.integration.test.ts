@@ -4,12 +4,12 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startLabHost, type LabHost, type LabInstance } from "@pgrescue/lab";
+import { startLabHost, type TLabHost, type TLabInstance } from "@pgrescue/lab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./main.ts";
 
-let lab: LabHost;
-let pg: LabInstance;
+let lab: TLabHost;
+let pg: TLabInstance;
 let scratch: string;
 
 beforeAll(async () => {

@@ -17,8 +17,8 @@ import {
   recordAcceptedHostKey,
   validateUserName,
   InvalidTargetError,
-  type SshAuth,
-  type SshTarget,
+  type TSshAuth,
+  type TSshTarget,
 } from "@pgrescue/remote";
 import { toDiagnosisJson } from "./diagnosis-report.ts";
 import type { TCliEnv } from "./env.ts";
@@ -83,7 +83,7 @@ export async function runDiagnoseCommand(argv: string[], env: TCliEnv): Promise<
     spec.port,
     { acceptNew: values["accept-new-host-key"] },
   );
-  const target: SshTarget = { ...spec, auth, hostKey, become };
+  const target: TSshTarget = { ...spec, auth, hostKey, become };
   const pool = createSshPool({ idleTimeoutMs: 0, agentSocket: env.SSH_AUTH_SOCK });
   try {
     const run = await diagnoseOverSsh(pool, target, params, { timeoutMs });
@@ -142,7 +142,7 @@ async function readKnownHosts(file: string): Promise<string> {
   }
 }
 
-async function readAuth(identity: string | undefined, env: TCliEnv): Promise<SshAuth> {
+async function readAuth(identity: string | undefined, env: TCliEnv): Promise<TSshAuth> {
   if (identity === undefined) {
     if (env.SSH_AUTH_SOCK === undefined) {
       throw new UsageError(

@@ -1,5 +1,5 @@
 // The CLI's tRPC client for a running console: same API, same approvals and audit trail as the UI.
-import type { AppRouter } from "@pgrescue/api";
+import type { TAppRouter } from "@pgrescue/api";
 import { quoteForDisplay } from "@pgrescue/core";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
@@ -7,7 +7,7 @@ import type { TCliEnv } from "./env.ts";
 import { readSavedLogin } from "./saved-login.ts";
 import { UsageError } from "./ssh-spec.ts";
 
-export type TServerClient = ReturnType<typeof createTRPCClient<AppRouter>>;
+export type TServerClient = ReturnType<typeof createTRPCClient<TAppRouter>>;
 
 /** The console's URL from --server or PGRESCUE_SERVER, else from the saved login, checked. */
 export function resolveServerUrl(serverFlag: string | undefined, env: TCliEnv): URL {
@@ -29,7 +29,7 @@ export function resolveServerUrl(serverFlag: string | undefined, env: TCliEnv): 
 
 /** A tRPC client for the console, with the given headers on every request. */
 export function createServerClient(url: URL, headers: Record<string, string>): TServerClient {
-  return createTRPCClient<AppRouter>({
+  return createTRPCClient<TAppRouter>({
     links: [
       httpLink({
         url: new URL("/api/trpc", url).toString(),

@@ -6,13 +6,13 @@ import path from "node:path";
 import { bootstrapFirstAdmin } from "@pgrescue/api/startup";
 import { generateApiToken } from "@pgrescue/api/testing";
 import { startTestServer, type TTestServer } from "@pgrescue/api/testing";
-import { startLabHost, type LabHost, type LabInstance } from "@pgrescue/lab";
+import { startLabHost, type TLabHost, type TLabInstance } from "@pgrescue/lab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TCliEnv } from "./env.ts";
 import { runCli } from "./main.ts";
 
-let lab: LabHost;
-let pg: LabInstance;
+let lab: TLabHost;
+let pg: TLabInstance;
 let server: TTestServer;
 let http: { url: string; close(): Promise<void> };
 let adminEnv: TCliEnv;

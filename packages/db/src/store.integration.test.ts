@@ -19,8 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findFreePort } from "./embedded.ts";
 import { checkStoreHealth } from "./health.ts";
 import { applyMigrations, MigrationError } from "./migrate.ts";
-import { openStore, type Store } from "./store.ts";
-import type { Db } from "./client.ts";
+import { openStore, type TStore } from "./store.ts";
+import type { TDb } from "./client.ts";
 
 import { migrationsDir } from "./testing.ts";
 
@@ -30,7 +30,7 @@ const ALL_MIGRATIONS = readdirSync(migrationsDir)
   .sort();
 const PG15 = "/usr/lib/postgresql/15/bin";
 
-async function writeEveryModel(db: Db) {
+async function writeEveryModel(db: TDb) {
   const user = await db.user.create({
     data: { email: `dba-${Date.now()}@example.com`, name: "Night DBA", role: "APPROVER" },
   });
@@ -194,7 +194,7 @@ async function writeEveryModel(db: Db) {
 }
 
 async function expectEveryModelReadBack(
-  db: Db,
+  db: TDb,
   written: Awaited<ReturnType<typeof writeEveryModel>>,
 ) {
   const host = await db.host.findUniqueOrThrow({
@@ -282,7 +282,7 @@ async function tryAs(url: string, sql: string): Promise<string | null> {
  * Everything by which the console's role could erase or rewrite the audit trail (or the evidence it points to) is
  * refused by the store; the audit table still takes new events.
  */
-async function expectConsoleRoleCannotTamper(store: Store) {
+async function expectConsoleRoleCannotTamper(store: TStore) {
   expect(store.url).not.toBe(store.ownerUrl);
   expect(store.leastPrivilege).toBe(true);
   const event = await store.db.auditEvent.create({
@@ -322,7 +322,7 @@ async function expectConsoleRoleCannotTamper(store: Store) {
 
 describe("embedded store", () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "pgrescue-store-"));
-  let store: Store | undefined;
+  let store: TStore | undefined;
   afterAll(async () => {
     await store?.close();
     rmSync(dataDir, { recursive: true, force: true });

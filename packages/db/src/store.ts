@@ -1,19 +1,19 @@
 // Opens pgrescue's store: an external PostgreSQL when DATABASE_URL is given, otherwise
 // the embedded one; migrations are applied (as the owner) before anything uses it, and the
 // console's role is granted what it needs.
-import { createDb, type Db } from "./client.ts";
+import { createDb, type TDb } from "./client.ts";
 import { startEmbeddedStore } from "./embedded.ts";
 import {
   applyMigrations,
   checkConsolePrivileges,
   grantConsoleRole,
   roleOfUrl,
-  type MigrationReport,
+  type TMigrationReport,
 } from "./migrate.ts";
 
 export { findRunningEmbeddedStore } from "./embedded.ts";
 
-export type OpenStoreOptions = {
+export type TOpenStoreOptions = {
   /** the console's role (DATABASE_URL) */
   databaseUrl?: string | undefined;
   /** the owner's role that runs migrations (PGRESCUE_MIGRATION_DATABASE_URL); default: databaseUrl */
@@ -24,7 +24,7 @@ export type OpenStoreOptions = {
   log?: (line: string) => void;
 };
 
-export type Store = {
+export type TStore = {
   /** the URL the console connects with */
   url: string;
   /** the URL migrations ran with (the owner); equal to url when one role does both */
@@ -32,12 +32,12 @@ export type Store = {
   embedded: boolean;
   /** the console's role owns nothing, is no superuser and cannot delete or rewrite audit events */
   leastPrivilege: boolean;
-  migrations: MigrationReport;
-  db: Db;
+  migrations: TMigrationReport;
+  db: TDb;
   close: () => Promise<void>;
 };
 
-export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+export async function openStore(opts: TOpenStoreOptions): Promise<TStore> {
   const embedded = opts.databaseUrl
     ? undefined
     : await startEmbeddedStore({ dataDir: opts.dataDir, port: opts.port, log: opts.log });

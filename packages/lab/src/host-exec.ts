@@ -2,9 +2,9 @@
 // user, with a clean C-locale environment; and the error every lab-host operation throws when the host is missing,
 // dead or misused.
 import { isProcessAlive, run } from "./run.ts";
-import type { LabState } from "./state-file.ts";
+import type { TLabState } from "./state-file.ts";
 import { cgroupJoinPrefix } from "./supervisors/index.ts";
-import type { LabExecOptions, LabExecResult } from "./types.ts";
+import type { TLabExecOptions, TLabExecResult } from "./types.ts";
 
 export class LabHostError extends Error {
   override name = "LabHostError";
@@ -15,7 +15,7 @@ const EXEC_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 
 function userRecord(
-  state: LabState,
+  state: TLabState,
   name: string,
 ): { uid: number; gid: number; home: string } | null {
   if (name === "root") return { uid: 0, gid: 0, home: "/root" };
@@ -25,10 +25,10 @@ function userRecord(
 
 /** Runs `sh -c command` inside the host's namespaces as `user` (root by default in root mode), with a clean C-locale environment. */
 export async function execInHost(
-  state: LabState,
+  state: TLabState,
   command: string,
-  opts: LabExecOptions,
-): Promise<LabExecResult> {
+  opts: TLabExecOptions,
+): Promise<TLabExecResult> {
   const user = opts.user ?? (state.mode === "root" ? "root" : state.users.postgres.name);
   if (state.mode !== "plain" && !(await isProcessAlive(state.initPid, state.initStartTime))) {
     throw new LabHostError(

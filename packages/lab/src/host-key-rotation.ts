@@ -5,9 +5,9 @@ import { LabHostError } from "./host-exec.ts";
 import { run, waitFor } from "./run.ts";
 import { quote } from "./shell.ts";
 import { fingerprintPublicKey, generateKeyPair } from "./ssh-keys.ts";
-import type { LabHost } from "./types.ts";
+import type { TLabHost } from "./types.ts";
 
-export type RotatedHostKey = {
+export type TRotatedHostKey = {
   /** As `ssh-keygen -lf` prints it: "SHA256:…" */
   fingerprint: string;
   /** "ssh-ed25519 AAAA…" */
@@ -15,7 +15,7 @@ export type RotatedHostKey = {
 };
 
 /** The ed25519 key the host's sshd presents right now (ssh-keyscan from this machine), or null when it does not answer. */
-export async function scanHostKeyFingerprint(lab: Pick<LabHost, "ssh">): Promise<string | null> {
+export async function scanHostKeyFingerprint(lab: Pick<TLabHost, "ssh">): Promise<string | null> {
   const scanned = await run(
     "ssh-keyscan",
     ["-T", "3", "-t", "ed25519", "-p", String(lab.ssh.port), lab.ssh.host],
@@ -33,7 +33,7 @@ export async function scanHostKeyFingerprint(lab: Pick<LabHost, "ssh">): Promise
  * Resolves once sshd presents the new key. `lab.ssh.hostKeyFingerprint` and the known_hosts file keep describing the
  * original key.
  */
-export async function rotateHostKey(lab: LabHost): Promise<RotatedHostKey> {
+export async function rotateHostKey(lab: TLabHost): Promise<TRotatedHostKey> {
   const keyFile = path.join(lab.dir, "ssh", `host_ed25519_key_${randomBytes(4).toString("hex")}`);
   const key = await generateKeyPair({
     path: keyFile,

@@ -1,22 +1,22 @@
 // Reading a lab host's process table and IPC through its Perl helper, run inside the host.
 import path from "node:path";
 import { parseHostState, parseProcessList } from "./capture.ts";
-import type { HostContext } from "./context.ts";
+import type { THostContext } from "./context.ts";
 import { quote, quoteAll } from "./shell.ts";
-import type { InstanceRecord } from "./state-file.ts";
-import type { HostProcess, HostState } from "./types.ts";
+import type { TInstanceRecord } from "./state-file.ts";
+import type { THostProcess, THostState } from "./types.ts";
 
 export class LabHelperError extends Error {
   override name = "LabHelperError";
 }
 
 /** The user that can see everything on the host: root in root mode, the invoking user otherwise. */
-export function adminUser(ctx: HostContext): string {
+export function adminUser(ctx: THostContext): string {
   return ctx.mode === "root" ? "root" : ctx.users.postgres.name;
 }
 
 export async function runHelper(
-  ctx: HostContext,
+  ctx: THostContext,
   args: readonly (string | number)[],
   opts: { user?: string; timeoutMs?: number } = {},
 ): Promise<string> {
@@ -31,7 +31,7 @@ export async function runHelper(
   return result.stdout;
 }
 
-export async function listProcesses(ctx: HostContext): Promise<HostProcess[]> {
+export async function listProcesses(ctx: THostContext): Promise<THostProcess[]> {
   return parseProcessList(await runHelper(ctx, ["procs"]));
 }
 
@@ -40,9 +40,9 @@ export function pidFilePath(instance: { pgdata: string }): string {
 }
 
 export async function captureHostState(
-  ctx: HostContext,
-  instances: readonly InstanceRecord[],
-): Promise<HostState> {
+  ctx: THostContext,
+  instances: readonly TInstanceRecord[],
+): Promise<THostState> {
   return parseHostState(
     await runHelper(ctx, [
       "capture",

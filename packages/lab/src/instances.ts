@@ -1,14 +1,14 @@
 // PostgreSQL instances on a lab host: initdb, configuration, start, and the forceful reset scenarios begin with.
 import { chown, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import type { HostContext } from "./context.ts";
+import type { THostContext } from "./context.ts";
 import { adminUser, listProcesses, pidFilePath } from "./host-state.ts";
 import { preparePg18BinDir, requirePg15 } from "./pg-binaries.ts";
 import { findFreePort, isPortFree } from "./ports.ts";
 import { run, waitFor } from "./run.ts";
 import { quote, quoteAll } from "./shell.ts";
-import type { InstanceRecord } from "./state-file.ts";
-import type { CreateInstanceOptions, HostProcess, LabInstance } from "./types.ts";
+import type { TInstanceRecord } from "./state-file.ts";
+import type { TCreateInstanceOptions, THostProcess, TLabInstance } from "./types.ts";
 
 export class LabInstanceError extends Error {
   override name = "LabInstanceError";
@@ -19,7 +19,7 @@ const INSTANCE_NAME = /^[a-z0-9][a-z0-9_-]{0,30}$/;
 const MAX_SOCKET_DIR_LENGTH = 85;
 export const SLEEPER_APPLICATION_NAME = "pgrescue-lab-sleeper";
 
-export function toLabInstance(record: InstanceRecord): LabInstance {
+export function toLabInstance(record: TInstanceRecord): TLabInstance {
   return {
     name: record.name,
     major: record.major,
@@ -52,7 +52,7 @@ export function renderInstanceConfig(opts: { port: number; socketDir: string }):
   ].join("\n");
 }
 
-async function binDirFor(ctx: HostContext, major: 15 | 18): Promise<string> {
+async function binDirFor(ctx: THostContext, major: 15 | 18): Promise<string> {
   if (major === 15) return requirePg15();
   const postgres = ctx.users.postgres;
   return preparePg18BinDir({
@@ -79,9 +79,9 @@ async function binDirFor(ctx: HostContext, major: 15 | 18): Promise<string> {
 }
 
 export async function createInstance(
-  ctx: HostContext,
-  opts: CreateInstanceOptions,
-): Promise<LabInstance> {
+  ctx: THostContext,
+  opts: TCreateInstanceOptions,
+): Promise<TLabInstance> {
   if (opts.unit !== undefined && ctx.supervisor.kind !== "systemd")
     throw new LabInstanceError(
       `a unit style or Restart= drop-in needs a systemd lab host (this one runs ${ctx.supervisor.kind})`,
@@ -115,7 +115,7 @@ export async function createInstance(
     await chown(instanceDir, osUser.uid, osUser.gid);
     await chown(socketDir, osUser.uid, osUser.gid);
   }
-  const record: InstanceRecord = {
+  const record: TInstanceRecord = {
     name: opts.name,
     major: opts.major,
     pgdata: path.join(instanceDir, "data"),
@@ -157,7 +157,7 @@ export async function createInstance(
 }
 
 /** initdb as the OS user and the lab's settings appended to postgresql.conf (tini hosts, PGDG-style units). */
-export async function initInstanceFiles(ctx: HostContext, record: InstanceRecord): Promise<void> {
+export async function initInstanceFiles(ctx: THostContext, record: TInstanceRecord): Promise<void> {
   const { binDir, port, socketDir } = record;
   const initdb = await ctx.exec(
     `${quoteAll([path.join(binDir, "initdb"), "-D", record.pgdata, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"])} >/dev/null`,
@@ -178,14 +178,20 @@ export async function initInstanceFiles(ctx: HostContext, record: InstanceRecord
     throw new LabInstanceError(`could not configure ${record.pgdata}: ${configured.stderr.trim()}`);
 }
 
-export async function findInstanceRecord(ctx: HostContext, name: string): Promise<InstanceRecord> {
+export async function findInstanceRecord(
+  ctx: THostContext,
+  name: string,
+): Promise<TInstanceRecord> {
   const record = (await ctx.readState()).instances.find((instance) => instance.name === name);
   if (record === undefined)
     throw new LabInstanceError(`no instance "${name}" on lab host ${path.basename(ctx.dir)}`);
   return record;
 }
 
-export async function saveInstanceRecord(ctx: HostContext, record: InstanceRecord): Promise<void> {
+export async function saveInstanceRecord(
+  ctx: THostContext,
+  record: TInstanceRecord,
+): Promise<void> {
   await ctx.updateState((state) => ({
     ...state,
     instances: state.instances.map((instance) =>
@@ -195,7 +201,7 @@ export async function saveInstanceRecord(ctx: HostContext, record: InstanceRecor
 }
 
 /** pg_ctl start -w as the instance's OS user; throws with the server log's tail when it does not come up. */
-export async function startServer(ctx: HostContext, record: InstanceRecord): Promise<void> {
+export async function startServer(ctx: THostContext, record: TInstanceRecord): Promise<void> {
   if (ctx.supervisor.start !== undefined) {
     await ctx.supervisor.start(ctx, record);
     return;
@@ -229,8 +235,8 @@ export async function startServer(ctx: HostContext, record: InstanceRecord): Pro
 
 /** Runs SQL through psql over the instance's Unix socket and returns the unaligned, tuples-only output. */
 export async function queryInstance(
-  ctx: HostContext,
-  record: InstanceRecord,
+  ctx: THostContext,
+  record: TInstanceRecord,
   sql: string,
 ): Promise<string> {
   const result = await ctx.exec(
@@ -262,9 +268,9 @@ export async function queryInstance(
 
 /** Processes of the instance: working directory is the data directory (every backend chdirs there), or a psql client of its socket. */
 export function instanceMembers(
-  record: InstanceRecord,
-  processes: readonly HostProcess[],
-): { server: HostProcess[]; clients: HostProcess[] } {
+  record: TInstanceRecord,
+  processes: readonly THostProcess[],
+): { server: THostProcess[]; clients: THostProcess[] } {
   const server = processes.filter((process) => process.cwd === record.pgdata);
   const clients = processes.filter(
     (process) => process.comm === "psql" && process.args.includes(record.socketDir),
@@ -273,7 +279,7 @@ export function instanceMembers(
 }
 
 export async function signalPids(
-  ctx: HostContext,
+  ctx: THostContext,
   signal: "KILL" | "STOP" | "CONT",
   pids: readonly number[],
 ): Promise<void> {
@@ -289,9 +295,9 @@ export async function signalPids(
  * semaphore sets the previous scenario created. Other instances and users are never touched.
  */
 export async function resetInstance(
-  ctx: HostContext,
-  record: InstanceRecord,
-): Promise<InstanceRecord> {
+  ctx: THostContext,
+  record: TInstanceRecord,
+): Promise<TInstanceRecord> {
   const before = await listProcesses(ctx);
   const artifactPids = record.artifacts.processes
     .filter((ref) =>
@@ -345,7 +351,7 @@ export async function resetInstance(
       if (zombies.has(pid)) await ctx.exec(`rm -f ${quote(lock)}`, { user: record.osUser });
     }
   }
-  const cleared: InstanceRecord = {
+  const cleared: TInstanceRecord = {
     ...record,
     artifacts: { processes: [], semIds: [] },
     lastScenario: null,
@@ -355,8 +361,8 @@ export async function resetInstance(
 }
 
 export async function readPidFileText(
-  ctx: HostContext,
-  record: InstanceRecord,
+  ctx: THostContext,
+  record: TInstanceRecord,
 ): Promise<string | null> {
   const result = await ctx.exec(`cat ${quote(pidFilePath(record))} 2>/dev/null`, {
     user: adminUser(ctx),

@@ -25,9 +25,9 @@ import {
   fingerprintPublicKey,
   generateKeyPair,
   renderKnownHostsLine,
-  type KeyPair,
+  type TKeyPair,
 } from "./ssh-keys.ts";
-import { writeLabState, type LabState } from "./state-file.ts";
+import { writeLabState, type TLabState } from "./state-file.ts";
 import {
   cgroupJoinPrefix,
   createLabCgroup,
@@ -35,10 +35,10 @@ import {
   startEtcd,
   supervisorTools,
   writeSystemdTree,
-  type SupervisorOptions,
-  type SupervisorRecord,
+  type TSupervisorOptions,
+  type TSupervisorRecord,
 } from "./supervisors/index.ts";
-import type { LabMode } from "./types.ts";
+import type { TLabMode } from "./types.ts";
 import {
   planLabUsers,
   renderGroup,
@@ -46,7 +46,7 @@ import {
   renderPasswd,
   renderShadow,
   renderSudoers,
-  type LabUsers,
+  type TLabUsers,
 } from "./users.ts";
 
 /** A host's own PID, IPC, mount and UTS namespaces, /proc mounted afresh, mounts kept private to it. */
@@ -61,11 +61,11 @@ const NAMESPACE_FLAGS = [
   "private",
 ];
 
-let detectedMode: Promise<LabMode> | undefined;
+let detectedMode: Promise<TLabMode> | undefined;
 
 /** root with real namespaces; without root, unprivileged user namespaces if the kernel allows them; else plain processes. */
-export function detectMode(): Promise<LabMode> {
-  detectedMode ??= (async (): Promise<LabMode> => {
+export function detectMode(): Promise<TLabMode> {
+  detectedMode ??= (async (): Promise<TLabMode> => {
     const uid = process.getuid?.() ?? -1;
     if (uid === 0) return "root";
     const forced = forcedMode();
@@ -92,7 +92,7 @@ export function detectMode(): Promise<LabMode> {
 
 /** Paths each lab host mounts privately (init script), so the lab dir cannot live below them. */
 
-export async function requireTools(mode: LabMode, supervisor: SupervisorOptions): Promise<void> {
+export async function requireTools(mode: TLabMode, supervisor: TSupervisorOptions): Promise<void> {
   const tools: [string, string][] = [
     ...supervisorTools(supervisor),
     ["/usr/sbin/sshd", "openssh-server"],
@@ -126,10 +126,10 @@ export async function requireTools(mode: LabMode, supervisor: SupervisorOptions)
 export async function bootHost(opts: {
   name: string;
   dir: string;
-  mode: LabMode;
+  mode: TLabMode;
   detached: boolean;
-  supervisor: SupervisorOptions;
-}): Promise<LabState> {
+  supervisor: TSupervisorOptions;
+}): Promise<TLabState> {
   const { name, dir, mode } = opts;
   for (const sub of [
     "etc",
@@ -195,7 +195,7 @@ export async function bootHost(opts: {
   const helper = path.join(dir, "bin", "lab-helper.pl");
   await writeFile(helper, HOST_HELPER_SCRIPT, { mode: 0o755 });
   const initScript = path.join(dir, "bin", "init.sh");
-  let supervisor: SupervisorRecord =
+  let supervisor: TSupervisorRecord =
     opts.supervisor.kind === "systemd"
       ? {
           kind: "systemd",
@@ -240,7 +240,7 @@ export async function bootHost(opts: {
 
   const launched = await launchNamespace({ dir, mode, initScript, supervisor });
   const ownerStartTime = await readStartTime(process.pid);
-  let state: LabState = {
+  let state: TLabState = {
     version: 1,
     name,
     dir,
@@ -301,7 +301,7 @@ function pickUser(user: {
   uid: number;
   gid: number;
   home: string;
-}): LabState["users"]["postgres"] {
+}): TLabState["users"]["postgres"] {
   return { name: user.name, uid: user.uid, gid: user.gid, home: user.home };
 }
 
@@ -310,7 +310,7 @@ async function writeUserDatabase(
   dir: string,
   hostname: string,
   adminPassword: string,
-): Promise<LabUsers> {
+): Promise<TLabUsers> {
   const etc = (file: string): Promise<string> => readFile(path.join("/etc", file), "utf8");
   const [passwd, group, shadow, sudoers, hosts] = await Promise.all([
     etc("passwd"),
@@ -351,7 +351,7 @@ async function writeUserDatabase(
  * Without root every login is the invoking user (sshd running as that user can only log in that user).
  * In userns mode passwd/shadow/hosts copies are bind-mounted: lab home, bash as shell, "*" as password.
  */
-async function writeOwnUserDatabase(dir: string, hostname: string): Promise<LabUsers> {
+async function writeOwnUserDatabase(dir: string, hostname: string): Promise<TLabUsers> {
   const me = userInfo();
   const user = {
     name: me.username,
@@ -395,7 +395,7 @@ async function requireTraversable(
   }
 }
 
-async function writeAuthorizedKeys(dir: string, entries: [string, KeyPair][]): Promise<void> {
+async function writeAuthorizedKeys(dir: string, entries: [string, TKeyPair][]): Promise<void> {
   const byUser = new Map<string, string[]>();
   for (const [user, key] of entries) byUser.set(user, [...(byUser.get(user) ?? []), key.publicKey]);
   for (const [user, keys] of byUser) {
@@ -405,7 +405,7 @@ async function writeAuthorizedKeys(dir: string, entries: [string, KeyPair][]): P
   }
 }
 
-export function renderInitScript(opts: { dir: string; hostname: string; mode: LabMode }): string {
+export function renderInitScript(opts: { dir: string; hostname: string; mode: TLabMode }): string {
   const lines = [
     "#!/bin/bash",
     `# pgrescue lab host ${opts.hostname}: runs under tini (PID 1) in the host's namespaces; private mounts, then idles.`,
@@ -446,15 +446,15 @@ export function renderInitScript(opts: { dir: string; hostname: string; mode: La
   return lines.join("\n") + "\n";
 }
 
-type Launched = { initPid: number; initStartTime: number; pidNamespace: string | null };
+type TLaunched = { initPid: number; initStartTime: number; pidNamespace: string | null };
 
 /** Starts `unshare … tini -- bash init.sh` in its own session, detached from this process's stdio. */
 async function launchNamespace(opts: {
   dir: string;
-  mode: LabMode;
+  mode: TLabMode;
   initScript: string;
-  supervisor: SupervisorRecord;
-}): Promise<Launched> {
+  supervisor: TSupervisorRecord;
+}): Promise<TLaunched> {
   if (opts.mode === "plain") {
     // No namespaces: the "init" is the sshd started next; nothing to mount.
     await writeFile(path.join(opts.dir, "run", "ready"), "");
@@ -525,7 +525,7 @@ async function launchNamespace(opts: {
   return { initPid, initStartTime, pidNamespace: await readPidNamespace(initPid) };
 }
 
-async function waitForInit(state: LabState): Promise<void> {
+async function waitForInit(state: TLabState): Promise<void> {
   const initLog = (): Promise<string> =>
     readFile(path.join(state.dir, "logs", "init.log"), "utf8").catch(() => "");
   await waitFor(

@@ -9,10 +9,10 @@ import { diffHostStates } from "./capture.ts";
 import { listLabHosts, pidsInNamespace, startLabHost, stopLabHost } from "./lab-host.ts";
 import { isProcessAlive, LabTimeoutError, run, waitFor } from "./run.ts";
 import { psRows, runNode, sshRun } from "./test-support.ts";
-import type { LabHost } from "./types.ts";
+import type { TLabHost } from "./types.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-let lab: LabHost;
+let lab: TLabHost;
 let pidNamespace: string;
 
 beforeAll(async () => {

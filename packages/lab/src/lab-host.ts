@@ -1,8 +1,8 @@
 // Lab hosts' lifecycle: start (booted by lab-boot.ts), attach to a running one, list, stop and remove — making sure
-// nothing of a host outlives it. A host's handle (LabHost) runs commands inside it through host-exec.ts.
+// nothing of a host outlives it. A host's handle (TLabHost) runs commands inside it through host-exec.ts.
 import { mkdir, readFile, readdir, readlink, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import type { HostContext } from "./context.ts";
+import type { THostContext } from "./context.ts";
 import { defaultBaseDir, PRIVATE_MOUNTS } from "./env.ts";
 import { execInHost, LabHostError } from "./host-exec.ts";
 import { captureHostState } from "./host-state.ts";
@@ -12,19 +12,19 @@ import { LabSetupError } from "./pg-binaries.ts";
 import { isProcessAlive, readPidNamespace, run, sleep, waitFor } from "./run.ts";
 import { breakInstance } from "./scenarios.ts";
 import { quoteAll } from "./shell.ts";
-import { readLabState, writeLabState, type LabState } from "./state-file.ts";
-import { hooksFor, removeLabCgroup, type SupervisorOptions } from "./supervisors/index.ts";
-import type { LabHost, LabHostSummary, LabLogin } from "./types.ts";
+import { readLabState, writeLabState, type TLabState } from "./state-file.ts";
+import { hooksFor, removeLabCgroup, type TSupervisorOptions } from "./supervisors/index.ts";
+import type { TLabHost, TLabHostSummary, TLabLogin } from "./types.ts";
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
-export type StartLabHostOptions = {
+export type TStartLabHostOptions = {
   name?: string;
   baseDir?: string;
   /** The host is meant to outlive this process (the CLI): a later start with the same name refuses instead of replacing it. */
   detached?: boolean;
   /** PID 1 and what runs PostgreSQL (default tini with plain pg_ctl); systemd and Patroni need root. */
-  supervisor?: SupervisorOptions;
+  supervisor?: TSupervisorOptions;
 };
 
 export function validateHostName(name: string): void {
@@ -35,7 +35,7 @@ export function validateHostName(name: string): void {
   }
 }
 
-export async function startLabHost(opts: StartLabHostOptions = {}): Promise<LabHost> {
+export async function startLabHost(opts: TStartLabHostOptions = {}): Promise<TLabHost> {
   const baseDir = path.resolve(opts.baseDir ?? defaultBaseDir());
   const name = opts.name ?? "lab";
   validateHostName(name);
@@ -90,9 +90,9 @@ function serialized<T>(dir: string, task: () => Promise<T>): Promise<T> {
   return next;
 }
 
-export function makeContext(initial: LabState, baseDir: string): HostContext {
+export function makeContext(initial: TLabState, baseDir: string): THostContext {
   const dir = initial.dir;
-  const readState = async (): Promise<LabState> => {
+  const readState = async (): Promise<TLabState> => {
     const state = await readLabState(dir);
     if (state === null)
       throw new LabHostError(
@@ -118,13 +118,16 @@ export function makeContext(initial: LabState, baseDir: string): HostContext {
   };
 }
 
-/** A LabHost for a state: the object tests and the CLI work with. Reads the login keys first. */
-async function openHandle(initial: LabState, baseDirOption: string | undefined): Promise<LabHost> {
+/** A TLabHost for a state: the object tests and the CLI work with. Reads the login keys first. */
+async function openHandle(
+  initial: TLabState,
+  baseDirOption: string | undefined,
+): Promise<TLabHost> {
   const dir = initial.dir;
   const baseDir = path.resolve(baseDirOption ?? path.dirname(dir));
   const context = makeContext(initial, baseDir);
   const readState = context.readState;
-  const withKey = async (login: LabState["logins"]["postgres"]): Promise<LabLogin> => ({
+  const withKey = async (login: TLabState["logins"]["postgres"]): Promise<TLabLogin> => ({
     ...login,
     privateKey: await readFile(login.privateKeyPath, "utf8"),
   });
@@ -167,7 +170,7 @@ async function openHandle(initial: LabState, baseDirOption: string | undefined):
 }
 
 /** Attaches to a running lab host started by this or another process (e.g. the CLI). */
-export async function attachLabHost(name: string, baseDir?: string): Promise<LabHost> {
+export async function attachLabHost(name: string, baseDir?: string): Promise<TLabHost> {
   validateHostName(name);
   const dir = path.join(path.resolve(baseDir ?? defaultBaseDir()), name);
   const state = await readLabState(dir);
@@ -182,7 +185,7 @@ export async function attachLabHost(name: string, baseDir?: string): Promise<Lab
   return openHandle(state, baseDir);
 }
 
-async function isHostRunning(state: LabState): Promise<boolean> {
+async function isHostRunning(state: TLabState): Promise<boolean> {
   return isProcessAlive(state.initPid, state.initStartTime);
 }
 
@@ -219,7 +222,7 @@ export async function removeHost(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
-async function killHost(state: LabState): Promise<void> {
+async function killHost(state: TLabState): Promise<void> {
   if (state.mode === "plain") {
     await killPlainHost(state);
     return;
@@ -262,7 +265,7 @@ export async function pidsInNamespace(namespace: string): Promise<number[]> {
  * semaphore sets removed) and started and stopped once more, so that PostgreSQL removes its own SysV
  * segment and /dev/shm files from the machine; then sshd and anything else started from the lab dir ends.
  */
-async function killPlainHost(state: LabState): Promise<void> {
+async function killPlainHost(state: TLabState): Promise<void> {
   const context = makeContext(state, path.dirname(state.dir));
   for (const instance of state.instances) {
     try {
@@ -318,7 +321,7 @@ async function unmountUnder(dir: string): Promise<void> {
   for (const point of points) await run("umount", ["-l", point]).catch(() => undefined);
 }
 
-export async function listLabHosts(baseDir?: string): Promise<LabHostSummary[]> {
+export async function listLabHosts(baseDir?: string): Promise<TLabHostSummary[]> {
   const base = path.resolve(baseDir ?? defaultBaseDir());
   let entries: string[];
   try {
@@ -326,7 +329,7 @@ export async function listLabHosts(baseDir?: string): Promise<LabHostSummary[]> 
   } catch {
     return [];
   }
-  const summaries: LabHostSummary[] = [];
+  const summaries: TLabHostSummary[] = [];
   for (const entry of entries.sort()) {
     if (entry.startsWith(".") || !NAME_PATTERN.test(entry)) continue;
     const dir = path.join(base, entry);

@@ -10,14 +10,14 @@ import { findFreePort } from "./ports.ts";
 import { readStartTime, sleep } from "./run.ts";
 import { quote } from "./shell.ts";
 import { renderSshdConfig } from "./sshd-config.ts";
-import type { LabState } from "./state-file.ts";
+import type { TLabState } from "./state-file.ts";
 import { renderSshdUnitCommand } from "./supervisors/index.ts";
-import type { LabUsers } from "./users.ts";
+import type { TLabUsers } from "./users.ts";
 
-type SshdStarted = { port: number; pid: number; startTime: number };
+type TSshdStarted = { port: number; pid: number; startTime: number };
 
 /** Starts sshd inside the host on a free loopback port, retrying with another port when that one was taken meanwhile. */
-export async function startSshd(state: LabState, users: LabUsers): Promise<SshdStarted> {
+export async function startSshd(state: TLabState, users: TLabUsers): Promise<TSshdStarted> {
   const unprivileged = state.mode !== "root";
   for (let attempt = 1; ; attempt += 1) {
     const port = await findFreePort();

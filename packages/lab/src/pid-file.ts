@@ -1,6 +1,6 @@
 // The lab's own reading of postmaster.pid (independent of @pgrescue/core, so tests do not grade core with core).
 
-export type LabPidFile = {
+export type TLabPidFile = {
   pid: number;
   dataDir: string;
   startTime: number | null;
@@ -13,7 +13,7 @@ export type LabPidFile = {
   status: string | null;
 };
 
-export function parseLabPidFile(text: string): LabPidFile | null {
+export function parseLabPidFile(text: string): TLabPidFile | null {
   const lines = text.split("\n");
   const pid = Number(lines[0]?.trim());
   if (!Number.isInteger(pid) || pid <= 0) return null;

@@ -2,13 +2,13 @@
 import { spawn } from "node:child_process";
 import { readFile, readlink } from "node:fs/promises";
 
-export type RunResult = { stdout: string; stderr: string; code: number };
+export type TRunResult = { stdout: string; stderr: string; code: number };
 
 export class LabCommandError extends Error {
   override name = "LabCommandError";
   constructor(
     message: string,
-    readonly result?: RunResult,
+    readonly result?: TRunResult,
   ) {
     super(message);
   }
@@ -18,7 +18,7 @@ export class LabTimeoutError extends Error {
   override name = "LabTimeoutError";
 }
 
-export type RunOptions = {
+export type TRunOptions = {
   input?: string;
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -32,8 +32,8 @@ export type RunOptions = {
 export function run(
   file: string,
   args: readonly string[],
-  opts: RunOptions = {},
-): Promise<RunResult> {
+  opts: TRunOptions = {},
+): Promise<TRunResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
@@ -81,8 +81,8 @@ export function run(
 export async function runChecked(
   file: string,
   args: readonly string[],
-  opts: RunOptions = {},
-): Promise<RunResult> {
+  opts: TRunOptions = {},
+): Promise<TRunResult> {
   const result = await run(file, args, opts);
   if (result.code !== 0) {
     throw new LabCommandError(

@@ -6,10 +6,10 @@ import { quoteAll } from "./shell.ts";
 import { waitFor } from "./run.ts";
 import { PG_SEMA_MAGIC } from "./scenarios.ts";
 import { psRows, sshRun } from "./test-support.ts";
-import type { LabHost, LabInstance } from "./types.ts";
+import type { TLabHost, TLabInstance } from "./types.ts";
 
-let lab: LabHost;
-const instances = new Map<15 | 18, LabInstance>();
+let lab: TLabHost;
+const instances = new Map<15 | 18, TLabInstance>();
 
 beforeAll(async () => {
   lab = await startLabHost({ name: "itest-scenarios" });
@@ -25,7 +25,7 @@ afterAll(async () => {
   await lab.stop();
 });
 
-function instanceOf(major: 15 | 18): LabInstance {
+function instanceOf(major: 15 | 18): TLabInstance {
   const instance = instances.get(major);
   if (instance === undefined) throw new Error(`no PostgreSQL ${String(major)} instance`);
   return instance;
@@ -33,7 +33,7 @@ function instanceOf(major: 15 | 18): LabInstance {
 
 /** A PostgreSQL tool from the instance's bin dir, run inside the host as postgres. */
 async function pgTool(
-  instance: LabInstance,
+  instance: TLabInstance,
   tool: string,
   args: (string | number)[],
   timeoutMs = 30_000,
@@ -44,7 +44,7 @@ async function pgTool(
   });
 }
 
-async function pidFileText(instance: LabInstance): Promise<string | null> {
+async function pidFileText(instance: TLabInstance): Promise<string | null> {
   const result = await lab.exec(`cat ${instance.pgdata}/postmaster.pid`);
   return result.code === 0 ? result.stdout : null;
 }

@@ -1,10 +1,10 @@
 // Unit tests for how a scenario's outcome is read from a host snapshot (pure part of breakInstance).
 import { describe, expect, it } from "vitest";
 import { describeScenario } from "./scenarios.ts";
-import type { InstanceRecord } from "./state-file.ts";
-import type { HostProcess, HostState } from "./types.ts";
+import type { TInstanceRecord } from "./state-file.ts";
+import type { THostProcess, THostState } from "./types.ts";
 
-const record: InstanceRecord = {
+const record: TInstanceRecord = {
   name: "main",
   major: 15,
   pgdata: "/lab/instances/main/data",
@@ -21,8 +21,8 @@ const proc = (
   pid: number,
   ppid: number,
   state: string,
-  extra: Partial<HostProcess> = {},
-): HostProcess => ({
+  extra: Partial<THostProcess> = {},
+): THostProcess => ({
   pid,
   ppid,
   state,
@@ -34,7 +34,7 @@ const proc = (
   ...extra,
 });
 
-const pidFile = (pid: number): HostState["pidFiles"] => [
+const pidFile = (pid: number): THostState["pidFiles"] => [
   {
     instance: "main",
     path: `${record.pgdata}/postmaster.pid`,
@@ -42,7 +42,7 @@ const pidFile = (pid: number): HostState["pidFiles"] => [
     mtimeMs: 1,
   },
 ];
-const shm: HostState["shm"] = [
+const shm: THostState["shm"] = [
   {
     key: 5383473,
     shmid: 5,
@@ -59,7 +59,7 @@ const owners = new Map([[101, "postgres"]]);
 
 describe("describeScenario", () => {
   it("reads zombies of a stopped postmaster and the client still waiting", () => {
-    const host: HostState = {
+    const host: THostState = {
       processes: [
         proc(1, 0, "S", { comm: "tini", cwd: "/" }),
         proc(57, 1, "T", {
@@ -100,7 +100,7 @@ describe("describeScenario", () => {
   });
 
   it("reads an orphan once the postmaster is gone", () => {
-    const host: HostState = {
+    const host: THostState = {
       processes: [proc(1, 0, "S", { comm: "tini", cwd: "/" }), proc(236, 1, "T")],
       shm,
       sem: [],
@@ -118,7 +118,7 @@ describe("describeScenario", () => {
   });
 
   it("does not take a reused PID for the postmaster", () => {
-    const host: HostState = {
+    const host: THostState = {
       processes: [proc(175, 1, "S", { comm: "sleep", args: "/bin/sleep 3600", cwd: "/" })],
       shm,
       sem: [],
@@ -137,7 +137,7 @@ describe("describeScenario", () => {
   });
 
   it("classifies semaphore sets by what the scenario planted and reads their creators", () => {
-    const host: HostState = {
+    const host: THostState = {
       processes: [proc(99, 1, "S", { comm: "sleep", uid: 61001, cwd: "/" })],
       shm: [],
       sem: [

@@ -1,7 +1,7 @@
 // Scenarios that break a lab instance into a known, documented state (docs/lab.md) and report what is true afterwards.
 import path from "node:path";
 import { z } from "zod";
-import type { HostContext } from "./context.ts";
+import type { THostContext } from "./context.ts";
 import { captureHostState, listProcesses, runHelper } from "./host-state.ts";
 import {
   createInstance,
@@ -20,21 +20,21 @@ import {
 import { parseLabPidFile } from "./pid-file.ts";
 import { waitFor } from "./run.ts";
 import { quote, quoteAll } from "./shell.ts";
-import type { InstanceRecord, ProcessRef } from "./state-file.ts";
+import type { TInstanceRecord, TProcessRef } from "./state-file.ts";
 import type {
-  HostProcess,
-  HostState,
-  LabInstance,
-  LabSemaphoreSet,
-  Scenario,
-  ScenarioState,
-  SemaphoreKind,
+  THostProcess,
+  THostState,
+  TLabInstance,
+  TLabSemaphoreSet,
+  TScenario,
+  TScenarioState,
+  TSemaphoreKind,
 } from "./types.ts";
 import { SCENARIOS } from "./types.ts";
-import type { SupervisorView } from "./supervisors/types.ts";
+import type { TSupervisorView } from "./supervisors/types.ts";
 
 /** How to break: `pause` puts the supervisor into maintenance mode first (Patroni only), so it leaves the result alone. */
-export type BreakOptions = { pause?: boolean };
+export type TBreakOptions = { pause?: boolean };
 
 export class ScenarioError extends Error {
   override name = "ScenarioError";
@@ -45,28 +45,28 @@ export const PG_SEMA_MAGIC = 537;
 /** 16 usable semaphores plus the marker. */
 export const PG_SEMAS_PER_SET = 17;
 
-type Extras = {
+type TExtras = {
   /** What the supervisor reports right after the scenario (tini when absent). */
-  supervisor?: SupervisorView;
+  supervisor?: TSupervisorView;
   backendPids?: number[];
-  unrelated?: ProcessRef[];
-  semaphores?: PlannedSet[];
-  twin?: { instance: LabInstance; postmasterPid: number } | null;
+  unrelated?: TProcessRef[];
+  semaphores?: TPlannedSet[];
+  twin?: { instance: TLabInstance; postmasterPid: number } | null;
   checks: string[];
 };
 
-type PlannedSet = { semid: number; kind: SemaphoreKind };
+type TPlannedSet = { semid: number; kind: TSemaphoreKind };
 
-export function isScenario(value: string): value is Scenario {
+export function isScenario(value: string): value is TScenario {
   return SCENARIOS.some((scenario) => scenario === value);
 }
 
 export async function breakInstance(
-  ctx: HostContext,
-  instance: LabInstance,
-  scenario: Scenario,
-  opts: BreakOptions = {},
-): Promise<ScenarioState> {
+  ctx: THostContext,
+  instance: TLabInstance,
+  scenario: TScenario,
+  opts: TBreakOptions = {},
+): Promise<TScenarioState> {
   if (!isScenario(scenario))
     throw new ScenarioError(
       `unknown scenario "${String(scenario)}"; known: ${SCENARIOS.join(", ")}`,
@@ -102,10 +102,10 @@ export async function breakInstance(
 }
 
 async function freshStart(
-  ctx: HostContext,
-  record: InstanceRecord,
-  opts: BreakOptions,
-): Promise<{ record: InstanceRecord; postmasterPid: number }> {
+  ctx: THostContext,
+  record: TInstanceRecord,
+  opts: TBreakOptions,
+): Promise<{ record: TInstanceRecord; postmasterPid: number }> {
   const cleared = await resetInstance(ctx, record);
   await startServer(ctx, cleared);
   if (opts.pause === true) await ctx.supervisor.pause?.(ctx, cleared);
@@ -116,10 +116,10 @@ async function freshStart(
 }
 
 async function healthy(
-  ctx: HostContext,
-  record: InstanceRecord,
-  opts: BreakOptions,
-): Promise<ScenarioState> {
+  ctx: THostContext,
+  record: TInstanceRecord,
+  opts: TBreakOptions,
+): Promise<TScenarioState> {
   const started = await freshStart(ctx, record, opts);
   const answer = await queryInstance(ctx, started.record, "select 1");
   return finish(ctx, started.record, "healthy", "running and answering queries", {
@@ -128,10 +128,10 @@ async function healthy(
 }
 
 async function stoppedClean(
-  ctx: HostContext,
-  record: InstanceRecord,
-  opts: BreakOptions,
-): Promise<ScenarioState> {
+  ctx: THostContext,
+  record: TInstanceRecord,
+  opts: TBreakOptions,
+): Promise<TScenarioState> {
   const started = await freshStart(ctx, record, opts);
   const pidFile = parseLabPidFile((await readPidFileText(ctx, started.record)) ?? "");
   const stopChecks =
@@ -163,7 +163,7 @@ async function stoppedClean(
   );
 }
 
-async function stopWithPgCtl(ctx: HostContext, record: InstanceRecord): Promise<string[]> {
+async function stopWithPgCtl(ctx: THostContext, record: TInstanceRecord): Promise<string[]> {
   const stop = await ctx.exec(
     quoteAll([
       path.join(record.binDir, "pg_ctl"),
@@ -186,8 +186,8 @@ async function stopWithPgCtl(ctx: HostContext, record: InstanceRecord): Promise<
 
 /** psql clients in the background (their own sessions, no stdio ties) each holding a backend in pg_sleep(3600). */
 async function startSleepers(
-  ctx: HostContext,
-  record: InstanceRecord,
+  ctx: THostContext,
+  record: TInstanceRecord,
   count: number,
 ): Promise<number[]> {
   const psql = quoteAll([
@@ -230,16 +230,16 @@ async function startSleepers(
   );
 }
 
-async function processTable(ctx: HostContext): Promise<Map<number, HostProcess>> {
+async function processTable(ctx: THostContext): Promise<Map<number, THostProcess>> {
   return new Map((await listProcesses(ctx)).map((process) => [process.pid, process]));
 }
 
 async function waitForProcesses(
-  ctx: HostContext,
+  ctx: THostContext,
   what: string,
-  test: (table: Map<number, HostProcess>) => boolean,
+  test: (table: Map<number, THostProcess>) => boolean,
   timeoutMs = 15_000,
-): Promise<Map<number, HostProcess>> {
+): Promise<Map<number, THostProcess>> {
   return waitFor(
     async () => {
       const table = await processTable(ctx);
@@ -251,7 +251,7 @@ async function waitForProcesses(
   );
 }
 
-async function pgIsReady(ctx: HostContext, record: InstanceRecord): Promise<number> {
+async function pgIsReady(ctx: THostContext, record: TInstanceRecord): Promise<number> {
   const result = await ctx.exec(
     quoteAll([
       path.join(record.binDir, "pg_isready"),
@@ -271,10 +271,10 @@ async function pgIsReady(ctx: HostContext, record: InstanceRecord): Promise<numb
 }
 
 async function zombies(
-  ctx: HostContext,
-  record: InstanceRecord,
-  opts: BreakOptions,
-): Promise<ScenarioState> {
+  ctx: THostContext,
+  record: TInstanceRecord,
+  opts: TBreakOptions,
+): Promise<TScenarioState> {
   const started = await freshStart(ctx, record, opts);
   const postmaster = started.postmasterPid;
   const backends = await startSleepers(ctx, started.record, 3);
@@ -325,10 +325,10 @@ async function zombies(
 }
 
 async function orphanAttached(
-  ctx: HostContext,
-  record: InstanceRecord,
-  opts: BreakOptions,
-): Promise<ScenarioState> {
+  ctx: THostContext,
+  record: TInstanceRecord,
+  opts: TBreakOptions,
+): Promise<TScenarioState> {
   const started = await freshStart(ctx, record, opts);
   const postmaster = started.postmasterPid;
   const backends = await startSleepers(ctx, started.record, 2);
@@ -402,10 +402,10 @@ async function orphanAttached(
 
 /** Crash: stop the postmaster (no new children), SIGKILL every process of the instance. Leaves pid file, SysV segment and /dev/shm files. */
 async function crash(
-  ctx: HostContext,
-  record: InstanceRecord,
-  opts: BreakOptions,
-): Promise<{ record: InstanceRecord; deadPid: number; checks: string[] }> {
+  ctx: THostContext,
+  record: TInstanceRecord,
+  opts: TBreakOptions,
+): Promise<{ record: TInstanceRecord; deadPid: number; checks: string[] }> {
   const started = await freshStart(ctx, record, opts);
   const postmaster = started.postmasterPid;
   await signalPids(ctx, "STOP", [postmaster]);
@@ -454,17 +454,17 @@ async function crash(
 }
 
 /** Under a unit, systemd acts on the crash before the scenario returns: the summary says so rather than promise tini's result. */
-function crashSummary(ctx: HostContext, summary: string, supervised: string): string {
+function crashSummary(ctx: THostContext, summary: string, supervised: string): string {
   return ctx.supervisor.reactsToCrash
     ? `${supervised}; systemd then acted on the dead main process: the checks and the supervisor view say how (pid file removed by ExecStop, restarted by Restart=, or left)`
     : summary;
 }
 
 async function stalePidFile(
-  ctx: HostContext,
-  record: InstanceRecord,
-  opts: BreakOptions,
-): Promise<ScenarioState> {
+  ctx: THostContext,
+  record: TInstanceRecord,
+  opts: TBreakOptions,
+): Promise<TScenarioState> {
   const crashed = await crash(ctx, record, opts);
   return finish(
     ctx,
@@ -481,17 +481,17 @@ async function stalePidFile(
   );
 }
 
-async function startTimeOf(ctx: HostContext, pid: number): Promise<number> {
+async function startTimeOf(ctx: THostContext, pid: number): Promise<number> {
   const process = (await processTable(ctx)).get(pid);
   if (process === undefined) throw new ScenarioError(`PID ${String(pid)} vanished`);
   return process.startTime;
 }
 
 async function pidReused(
-  ctx: HostContext,
-  record: InstanceRecord,
-  opts: BreakOptions,
-): Promise<ScenarioState> {
+  ctx: THostContext,
+  record: TInstanceRecord,
+  opts: TBreakOptions,
+): Promise<TScenarioState> {
   const crashed = await crash(ctx, record, opts);
   const user = ctx.users.postgres;
   const output = await runHelper(
@@ -504,7 +504,7 @@ async function pidReused(
     throw new ScenarioError(
       `the unrelated process got PID ${String(pid)}, not ${String(crashed.deadPid)}`,
     );
-  const unrelated: ProcessRef = {
+  const unrelated: TProcessRef = {
     pid,
     startTime: await startTimeOf(ctx, pid),
     note: "unrelated sleep reusing the postmaster's PID",
@@ -530,7 +530,7 @@ async function pidReused(
   );
 }
 
-async function twoInstances(ctx: HostContext, record: InstanceRecord): Promise<ScenarioState> {
+async function twoInstances(ctx: THostContext, record: TInstanceRecord): Promise<TScenarioState> {
   const twinName = `${record.name}-twin`.slice(0, 31);
   const state = await ctx.readState();
   let twin = state.instances.find((instance) => instance.name === twinName);
@@ -570,9 +570,9 @@ async function twoInstances(ctx: HostContext, record: InstanceRecord): Promise<S
   );
 }
 
-type SetSpec = { nsems: number; keyStart: number; values: number[] };
+type TSetSpec = { nsems: number; keyStart: number; values: number[] };
 
-function legacySet(marker: number, keyStart: number): SetSpec {
+function legacySet(marker: number, keyStart: number): TSetSpec {
   return {
     nsems: PG_SEMAS_PER_SET,
     keyStart,
@@ -580,25 +580,25 @@ function legacySet(marker: number, keyStart: number): SetSpec {
   };
 }
 
-const CreatedSchema = z.object({
+const ZCreated = z.object({
   pid: z.number().int(),
   sets: z.array(z.object({ semid: z.number().int(), key: z.number().int() })),
 });
-type Created = z.infer<typeof CreatedSchema>;
+type TCreated = z.infer<typeof ZCreated>;
 
 /** The helper's sem-create answer: the last line of its output. */
-function parseCreated(output: string): Created {
+function parseCreated(output: string): TCreated {
   const line = output.trim().split("\n").pop() ?? "";
-  const parsed = CreatedSchema.safeParse(JSON.parse(line === "" ? "null" : line));
+  const parsed = ZCreated.safeParse(JSON.parse(line === "" ? "null" : line));
   if (!parsed.success) throw new ScenarioError(`unexpected sem-create output: ${output}`);
   return parsed.data;
 }
 
 async function legacySemaphores(
-  ctx: HostContext,
-  record: InstanceRecord,
-  opts: BreakOptions,
-): Promise<ScenarioState> {
+  ctx: THostContext,
+  record: TInstanceRecord,
+  opts: TBreakOptions,
+): Promise<TScenarioState> {
   const crashed = await crash(ctx, record, opts);
   const postgres = ctx.users.postgres;
   const app = ctx.users.app;
@@ -666,7 +666,7 @@ async function legacySemaphores(
       { user: app.name },
     ),
   );
-  const planned: PlannedSet[] = [
+  const planned: TPlannedSet[] = [
     ...ours.sets.map((set, index) => ({
       semid: set.semid,
       kind: index < 2 ? ("ours" as const) : ("same-user-wrong-magic" as const),
@@ -681,12 +681,12 @@ async function legacySemaphores(
     })),
     ...otherApp.sets.map((set) => ({ semid: set.semid, kind: "other-application" as const })),
   ];
-  const creator: ProcessRef = {
+  const creator: TProcessRef = {
     pid: otherUserSets.pid,
     startTime: await startTimeOf(ctx, otherUserSets.pid),
     note: `live creator of ${app.name}'s semaphore sets`,
   };
-  const saved: InstanceRecord = {
+  const saved: TInstanceRecord = {
     ...crashed.record,
     artifacts: { processes: [creator], semIds: planned.map((set) => set.semid) },
   };
@@ -713,12 +713,12 @@ async function legacySemaphores(
 
 /** Reads the host once more and describes what the scenario left; records it on the instance. */
 async function finish(
-  ctx: HostContext,
-  record: InstanceRecord,
-  scenario: Scenario,
+  ctx: THostContext,
+  record: TInstanceRecord,
+  scenario: TScenario,
   summary: string,
-  extras: Extras & { keepArtifacts?: boolean },
-): Promise<ScenarioState> {
+  extras: TExtras & { keepArtifacts?: boolean },
+): Promise<TScenarioState> {
   const host = await captureHostState(ctx, [record]);
   const owners = new Map(Object.values(ctx.users).map((user) => [user.uid, user.name]));
   const supervisor = await ctx.supervisor.view(ctx, record);
@@ -737,15 +737,15 @@ async function finish(
   return state;
 }
 
-/** Pure: the ScenarioState of an instance from a host snapshot. */
+/** Pure: the TScenarioState of an instance from a host snapshot. */
 export function describeScenario(
-  record: InstanceRecord,
-  scenario: Scenario,
+  record: TInstanceRecord,
+  scenario: TScenario,
   summary: string,
-  host: HostState,
-  extras: Extras,
+  host: THostState,
+  extras: TExtras,
   owners: ReadonlyMap<number, string>,
-): ScenarioState {
+): TScenarioState {
   const table = new Map(host.processes.map((process) => [process.pid, process]));
   const pidFileText = host.pidFiles.find((file) => file.instance === record.name)?.content ?? null;
   const pidFile = pidFileText === null ? null : parseLabPidFile(pidFileText);
@@ -781,7 +781,7 @@ export function describeScenario(
           (candidateSegment) =>
             candidateSegment.shmid === pidFile.shmId && candidateSegment.key === pidFile.shmKey,
         );
-  const semaphores: LabSemaphoreSet[] = [];
+  const semaphores: TLabSemaphoreSet[] = [];
   for (const planned of extras.semaphores ?? []) {
     const set = host.sem.find((candidateSet) => candidateSet.semid === planned.semid);
     if (set === undefined) continue;

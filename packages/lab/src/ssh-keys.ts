@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { runChecked } from "./run.ts";
 
-export type KeyPair = { privateKeyPath: string; privateKey: string; publicKey: string };
+export type TKeyPair = { privateKeyPath: string; privateKey: string; publicKey: string };
 
 /** Generates a key pair with ssh-keygen (OpenSSH private-key format), optionally encrypted with a passphrase. */
 export async function generateKeyPair(opts: {
@@ -11,7 +11,7 @@ export async function generateKeyPair(opts: {
   type: "ed25519" | "rsa";
   comment: string;
   passphrase?: string;
-}): Promise<KeyPair> {
+}): Promise<TKeyPair> {
   await rm(opts.path, { force: true });
   await rm(`${opts.path}.pub`, { force: true });
   const bits = opts.type === "rsa" ? ["-b", "3072"] : [];

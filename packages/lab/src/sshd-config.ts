@@ -1,6 +1,6 @@
 // sshd_config for a lab host's OpenSSH server: loopback only, its own host key, keys from the lab dir.
 
-export type SshdConfigOptions = {
+export type TSshdConfigOptions = {
   port: number;
   hostKeyPath: string;
   pidFile: string;
@@ -15,7 +15,7 @@ function word(value: string): string {
   return /[\s"#]/.test(value) ? `"${value.replaceAll('"', '\\"')}"` : value;
 }
 
-export function renderSshdConfig(opts: SshdConfigOptions): string {
+export function renderSshdConfig(opts: TSshdConfigOptions): string {
   const lines = [
     "# pgrescue lab host: generated, do not edit",
     `Port ${String(opts.port)}`,

@@ -2,29 +2,29 @@
 import { readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { InstanceSupervisionSchema, SupervisorRecordSchema } from "./supervisors/types.ts";
+import { ZInstanceSupervision, ZSupervisorRecord } from "./supervisors/types.ts";
 
-const LoginRecord = z.object({
+const ZLoginRecord = z.object({
   username: z.string(),
   privateKeyPath: z.string(),
   passphrase: z.string().optional(),
   password: z.string().optional(),
 });
 
-const UserRecord = z.object({
+const ZUserRecord = z.object({
   name: z.string(),
   uid: z.number().int(),
   gid: z.number().int(),
   home: z.string(),
 });
 
-const ProcessRef = z.object({
+const ZProcessRef = z.object({
   pid: z.number().int(),
   startTime: z.number().int(),
   note: z.string(),
 });
 
-export const InstanceRecordSchema = z.object({
+export const ZInstanceRecord = z.object({
   name: z.string(),
   major: z.union([z.literal(15), z.literal(18)]),
   pgdata: z.string(),
@@ -34,16 +34,16 @@ export const InstanceRecordSchema = z.object({
   logFile: z.string(),
   osUser: z.string(),
   /** What the last scenario left that is not a process of the instance itself: undone before the next one. */
-  artifacts: z.object({ processes: z.array(ProcessRef), semIds: z.array(z.number().int()) }),
+  artifacts: z.object({ processes: z.array(ZProcessRef), semIds: z.array(z.number().int()) }),
   lastScenario: z.string().nullable(),
   /** Who starts and stops it when it is not plain pg_ctl (a systemd unit, Patroni); absent under tini. */
-  supervision: InstanceSupervisionSchema.optional(),
+  supervision: ZInstanceSupervision.optional(),
 });
 
-export type InstanceRecord = z.infer<typeof InstanceRecordSchema>;
-export type ProcessRef = z.infer<typeof ProcessRef>;
+export type TInstanceRecord = z.infer<typeof ZInstanceRecord>;
+export type TProcessRef = z.infer<typeof ZProcessRef>;
 
-export const LabStateSchema = z.object({
+export const ZLabState = z.object({
   version: z.literal(1),
   name: z.string(),
   dir: z.string(),
@@ -67,36 +67,36 @@ export const LabStateSchema = z.object({
     logFile: z.string(),
   }),
   logins: z.object({
-    postgres: LoginRecord,
-    admin: LoginRecord,
-    postgresRsa: LoginRecord,
-    app: LoginRecord,
+    postgres: ZLoginRecord,
+    admin: ZLoginRecord,
+    postgresRsa: ZLoginRecord,
+    app: ZLoginRecord,
   }),
-  users: z.object({ postgres: UserRecord, admin: UserRecord, app: UserRecord }),
-  instances: z.array(InstanceRecordSchema),
+  users: z.object({ postgres: ZUserRecord, admin: ZUserRecord, app: ZUserRecord }),
+  instances: z.array(ZInstanceRecord),
   /** PID 1 and what runs PostgreSQL; state files written before supervisors existed are tini hosts. */
-  supervisor: SupervisorRecordSchema.default({ kind: "tini" }),
+  supervisor: ZSupervisorRecord.default({ kind: "tini" }),
 });
 
-export type LabState = z.infer<typeof LabStateSchema>;
+export type TLabState = z.infer<typeof ZLabState>;
 
 export function stateFilePath(dir: string): string {
   return path.join(dir, "state.json");
 }
 
-export async function readLabState(dir: string): Promise<LabState | null> {
+export async function readLabState(dir: string): Promise<TLabState | null> {
   let text: string;
   try {
     text = await readFile(stateFilePath(dir), "utf8");
   } catch {
     return null;
   }
-  const parsed = LabStateSchema.safeParse(JSON.parse(text));
+  const parsed = ZLabState.safeParse(JSON.parse(text));
   return parsed.success ? parsed.data : null;
 }
 
 /** Written atomically (temp file + rename), readable by its owner only: it holds the lab's passwords. */
-export async function writeLabState(state: LabState): Promise<void> {
+export async function writeLabState(state: TLabState): Promise<void> {
   const file = stateFilePath(state.dir);
   const temp = `${file}.${String(process.pid)}.tmp`;
   await writeFile(temp, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });

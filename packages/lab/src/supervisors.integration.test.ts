@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pidsInNamespace, startLabHost } from "./lab-host.ts";
 import { sshRun } from "./test-support.ts";
-import type { LabHost, LabInstance } from "./types.ts";
+import type { TLabHost, TLabInstance } from "./types.ts";
 
 async function exists(file: string): Promise<boolean> {
   try {
@@ -17,7 +17,7 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-async function pidFilePid(lab: LabHost, instance: LabInstance): Promise<number> {
+async function pidFilePid(lab: TLabHost, instance: TLabInstance): Promise<number> {
   const text = await lab.exec(`head -n 1 ${path.join(instance.pgdata, "postmaster.pid")}`);
   return Number(text.stdout.trim());
 }
@@ -26,9 +26,9 @@ describe("a systemd lab host", () => {
   const canaries = ["/tmp", "/var/tmp", "/run"].map((dir) =>
     path.join(dir, `pgrescue-lab-canary-${randomBytes(4).toString("hex")}`),
   );
-  let lab: LabHost;
+  let lab: TLabHost;
   let pidNamespace: string;
-  let main: LabInstance;
+  let main: TLabInstance;
 
   beforeAll(async () => {
     for (const canary of canaries) await writeFile(canary, "canary\n");
@@ -139,9 +139,9 @@ describe("a systemd lab host", () => {
 });
 
 describe("a Patroni lab host", () => {
-  let lab: LabHost;
+  let lab: TLabHost;
   let pidNamespace: string;
-  let main: LabInstance;
+  let main: TLabInstance;
 
   beforeAll(async () => {
     lab = await startLabHost({ name: "itest-patroni", supervisor: { kind: "patroni" } });

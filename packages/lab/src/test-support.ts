@@ -3,21 +3,21 @@ import { spawn } from "node:child_process";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { LabHost, LabLogin } from "./types.ts";
-import { run, type RunResult } from "./run.ts";
+import type { TLabHost, TLabLogin } from "./types.ts";
+import { run, type TRunResult } from "./run.ts";
 
-export type SshVia = { key: LabLogin } | { password: string; username: string };
+export type TSshVia = { key: TLabLogin } | { password: string; username: string };
 
 /**
  * Runs a command over ssh with the OpenSSH client and the lab's known_hosts (StrictHostKeyChecking=yes).
  * Key logins without a passphrase use BatchMode; a passphrase or password is handed over via SSH_ASKPASS.
  */
 export async function sshRun(
-  lab: LabHost,
-  via: SshVia,
+  lab: TLabHost,
+  via: TSshVia,
   command: string,
   opts: { knownHostsFile?: string } = {},
-): Promise<RunResult> {
+): Promise<TRunResult> {
   const secret = "key" in via ? via.key.passphrase : via.password;
   const dir = await mkdtemp(path.join(tmpdir(), "pgrescue-lab-ssh-"));
   try {
@@ -79,7 +79,7 @@ export async function sshRun(
 
 /** `ps` inside the host as parsed rows. */
 export async function psRows(
-  lab: LabHost,
+  lab: TLabHost,
 ): Promise<{ pid: number; ppid: number; stat: string; user: string; args: string }[]> {
   const { stdout } = await lab.exec("ps -eo pid=,ppid=,stat=,user:20=,args=");
   return stdout
@@ -92,7 +92,7 @@ export async function psRows(
 }
 
 /** Starts a program and resolves with its exit code and output, for fixtures run as separate processes. */
-export function runNode(args: string[], cwd: string): Promise<RunResult> {
+export function runNode(args: string[], cwd: string): Promise<TRunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

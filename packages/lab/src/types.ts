@@ -1,15 +1,15 @@
 // Public types of @pgrescue/lab: lab hosts, their logins and instances, scenarios and host snapshots.
 import type {
-  InstanceSupervision,
-  UnitOptions,
-  SupervisorRecord,
-  SupervisorView,
+  TInstanceSupervision,
+  TUnitOptions,
+  TSupervisorRecord,
+  TSupervisorView,
 } from "./supervisors/types.ts";
 
 /** How a lab host is isolated: root uses real namespaces and several OS users; the others are fallbacks without root. */
-export type LabMode = "root" | "userns" | "plain";
+export type TLabMode = "root" | "userns" | "plain";
 
-export type LabLogin = {
+export type TLabLogin = {
   username: string;
   privateKeyPath: string;
   privateKey: string;
@@ -17,18 +17,18 @@ export type LabLogin = {
   password?: string;
 };
 
-export type LabLogins = {
+export type TLabLogins = {
   /** The PostgreSQL OS user itself, ed25519 key without passphrase. */
-  postgres: LabLogin;
+  postgres: TLabLogin;
   /** An administrator who reaches postgres through `sudo -n -u postgres`; ed25519 key and a password. */
-  admin: LabLogin;
+  admin: TLabLogin;
   /** The PostgreSQL OS user again, with an RSA key protected by a passphrase. */
-  postgresRsa: LabLogin;
+  postgresRsa: TLabLogin;
   /** An unrelated OS user owning "another application's" processes and IPC objects (root mode only a separate user). */
-  app: LabLogin;
+  app: TLabLogin;
 };
 
-export type LabSsh = {
+export type TLabSsh = {
   host: "127.0.0.1";
   port: number;
   /** As `ssh-keygen -lf` prints it: "SHA256:…" */
@@ -44,7 +44,7 @@ export type LabSsh = {
   pidFile: string;
 };
 
-export type LabInstance = {
+export type TLabInstance = {
   name: string;
   major: 15 | 18;
   pgdata: string;
@@ -55,18 +55,18 @@ export type LabInstance = {
   /** The OS user the server runs as (postgres in root mode, the invoking user otherwise). */
   osUser: string;
   /** Its systemd unit or Patroni member; absent when plain pg_ctl starts it (tini hosts). */
-  supervision?: InstanceSupervision;
+  supervision?: TInstanceSupervision;
 };
 
-export type CreateInstanceOptions = {
+export type TCreateInstanceOptions = {
   name: string;
   major: 15 | 18;
   port?: number;
-  unit?: UnitOptions;
+  unit?: TUnitOptions;
 };
 
-export type LabExecOptions = { user?: string; timeoutMs?: number; input?: string };
-export type LabExecResult = { stdout: string; stderr: string; code: number };
+export type TLabExecOptions = { user?: string; timeoutMs?: number; input?: string };
+export type TLabExecResult = { stdout: string; stderr: string; code: number };
 
 export const SCENARIOS = [
   "healthy",
@@ -79,17 +79,17 @@ export const SCENARIOS = [
   "legacy-semaphores",
 ] as const;
 
-export type Scenario = (typeof SCENARIOS)[number];
+export type TScenario = (typeof SCENARIOS)[number];
 
 /** How a semaphore set relates to the instance a scenario broke; only "ours" may ever be removed by a recovery. */
-export type SemaphoreKind =
+export type TSemaphoreKind =
   | "ours"
   | "same-user-other-creator"
   | "same-user-wrong-magic"
   | "other-user-live-creator"
   | "other-application";
 
-export type LabSemaphoreSet = {
+export type TLabSemaphoreSet = {
   semid: number;
   key: number;
   owner: string;
@@ -99,18 +99,18 @@ export type LabSemaphoreSet = {
   /** sempid of the last semaphore: the PID that last set it, i.e. the creator for PostgreSQL's marker. */
   creatorPid: number;
   creatorAlive: boolean;
-  kind: SemaphoreKind;
+  kind: TSemaphoreKind;
   ours: boolean;
 };
 
-export type LabShmSegment = { key: number; shmid: number; nattch: number; ownerUid: number };
+export type TLabShmSegment = { key: number; shmid: number; nattch: number; ownerUid: number };
 
 /**
  * What a scenario left behind. All PIDs are as seen inside the lab host (what ssh, ps and /proc show
- * there), except LabHost.initPid. Arrays are empty when they do not apply to the scenario.
+ * there), except TLabHost.initPid. Arrays are empty when they do not apply to the scenario.
  */
-export type ScenarioState = {
-  scenario: Scenario;
+export type TScenarioState = {
+  scenario: TScenario;
   instance: string;
   pgdata: string;
   summary: string;
@@ -131,18 +131,18 @@ export type ScenarioState = {
   /** Live processes that have nothing to do with the instance (the PID reuser, the other user's semaphore creator). */
   unrelatedPids: number[];
   /** The instance's SysV shared-memory segment (pid-file line 7), when it exists. */
-  shm: LabShmSegment | null;
+  shm: TLabShmSegment | null;
   /** Every semaphore set the scenario created, with its ownership classification. */
-  semaphores: LabSemaphoreSet[];
+  semaphores: TLabSemaphoreSet[];
   /** The second instance of the same OS user (two-instances), never touched by any scenario of this one. */
-  twin: { instance: LabInstance; postmasterPid: number } | null;
+  twin: { instance: TLabInstance; postmasterPid: number } | null;
   /** The supervisor's view right after the scenario (systemctl show, Patroni's REST API); { kind: "tini" } otherwise. */
-  supervisor: SupervisorView;
+  supervisor: TSupervisorView;
   /** What breakInstance checked on the host before returning. */
   checks: string[];
 };
 
-export type HostProcess = {
+export type THostProcess = {
   pid: number;
   ppid: number;
   /** /proc/PID/stat state letter: R S D T t Z X I */
@@ -156,7 +156,7 @@ export type HostProcess = {
   cwd: string | null;
 };
 
-export type HostShm = {
+export type THostShm = {
   key: number;
   shmid: number;
   perms: number;
@@ -167,7 +167,7 @@ export type HostShm = {
   uid: number;
   cuid: number;
 };
-export type HostSem = {
+export type THostSem = {
   key: number;
   semid: number;
   perms: number;
@@ -177,54 +177,54 @@ export type HostSem = {
   values: number[];
   pids: number[];
 };
-export type HostDevShmFile = { name: string; size: number; uid: number; mtimeMs: number };
-export type HostPidFile = {
+export type THostDevShmFile = { name: string; size: number; uid: number; mtimeMs: number };
+export type THostPidFile = {
   instance: string;
   path: string;
   content: string | null;
   mtimeMs: number | null;
 };
 
-export type HostState = {
-  processes: HostProcess[];
-  shm: HostShm[];
-  sem: HostSem[];
-  devShm: HostDevShmFile[];
-  pidFiles: HostPidFile[];
+export type THostState = {
+  processes: THostProcess[];
+  shm: THostShm[];
+  sem: THostSem[];
+  devShm: THostDevShmFile[];
+  pidFiles: THostPidFile[];
 };
 
-export type LabHost = {
+export type TLabHost = {
   name: string;
   dir: string;
-  mode: LabMode;
+  mode: TLabMode;
   /** tini's PID as seen from the machine (root/userns); in plain mode the PID of the lab's sshd. */
   initPid: number;
-  ssh: LabSsh;
-  logins: LabLogins;
-  exec(command: string, opts?: LabExecOptions): Promise<LabExecResult>;
+  ssh: TLabSsh;
+  logins: TLabLogins;
+  exec(command: string, opts?: TLabExecOptions): Promise<TLabExecResult>;
   /** PID 1 and what runs PostgreSQL: tini and pg_ctl, systemd units, or Patroni with etcd. */
-  supervisor: SupervisorRecord;
+  supervisor: TSupervisorRecord;
   /** `unit` (systemd hosts only) overrides the host's unit style and Restart= drop-in for this instance. */
-  createInstance(opts: CreateInstanceOptions): Promise<LabInstance>;
+  createInstance(opts: TCreateInstanceOptions): Promise<TLabInstance>;
   /** `pause`: put the supervisor into maintenance mode before breaking (Patroni only). */
   breakInstance(
-    instance: LabInstance,
-    scenario: Scenario,
+    instance: TLabInstance,
+    scenario: TScenario,
     opts?: { pause?: boolean },
-  ): Promise<ScenarioState>;
+  ): Promise<TScenarioState>;
   /** What the instance's supervisor says now (systemctl show, Patroni's REST API). */
-  supervisorView(instance: LabInstance): Promise<SupervisorView>;
-  captureState(): Promise<HostState>;
+  supervisorView(instance: TLabInstance): Promise<TSupervisorView>;
+  captureState(): Promise<THostState>;
   /** Instances created on this host so far (also by another process, through the state file). */
-  listInstances(): Promise<LabInstance[]>;
+  listInstances(): Promise<TLabInstance[]>;
   stop(): Promise<void>;
 };
 
-export type LabHostSummary = {
+export type TLabHostSummary = {
   name: string;
   dir: string;
-  mode: LabMode | "unknown";
-  supervisor: SupervisorRecord["kind"] | "unknown";
+  mode: TLabMode | "unknown";
+  supervisor: TSupervisorRecord["kind"] | "unknown";
   /** running: the namespace's init is alive; dead: the state file says it started but nothing runs; broken: no readable state file. */
   status: "running" | "dead" | "broken";
   initPid: number | null;
@@ -234,5 +234,5 @@ export type LabHostSummary = {
   ownerPid: number | null;
   ownerAlive: boolean;
   detached: boolean;
-  instances: LabInstance[];
+  instances: TLabInstance[];
 };

@@ -1,6 +1,6 @@
 // The lab host's own user database: copies of the machine's passwd/shadow/group/sudoers/hosts plus the lab users.
 
-export type LabUser = {
+export type TLabUser = {
   name: string;
   uid: number;
   gid: number;
@@ -11,16 +11,16 @@ export type LabUser = {
   shadow: string;
 };
 
-export type LabUsers = { postgres: LabUser; admin: LabUser; app: LabUser };
+export type TLabUsers = { postgres: TLabUser; admin: TLabUser; app: TLabUser };
 
 export const ADMIN_USER = "pgadmin";
 export const APP_USER = "appuser";
 const FIRST_LAB_ID = 61000;
 
-type PasswdEntry = { name: string; uid: number; gid: number; home: string; shell: string };
+type TPasswdEntry = { name: string; uid: number; gid: number; home: string; shell: string };
 
-export function parsePasswd(text: string): PasswdEntry[] {
-  const entries: PasswdEntry[] = [];
+export function parsePasswd(text: string): TPasswdEntry[] {
+  const entries: TPasswdEntry[] = [];
   for (const line of text.split("\n")) {
     const fields = line.split(":");
     if (fields.length < 7 || line.startsWith("#")) continue;
@@ -49,7 +49,7 @@ export function planLabUsers(opts: {
   group: string;
   homeDir: string;
   adminShadow: string;
-}): LabUsers {
+}): TLabUsers {
   const passwd = parsePasswd(opts.passwd);
   const groups = parseGroupIds(opts.group);
   const postgres = passwd.find((entry) => entry.name === "postgres");
@@ -67,7 +67,7 @@ export function planLabUsers(opts: {
     used.add(id);
     return id;
   };
-  const newUser = (name: string, shadow: string): LabUser => {
+  const newUser = (name: string, shadow: string): TLabUser => {
     const existing = passwd.find((entry) => entry.name === name);
     const uid = existing?.uid ?? pickId(usedUids);
     const gid = existing?.gid ?? groups.get(name) ?? pickId(usedGids);
@@ -98,8 +98,8 @@ export function planLabUsers(opts: {
 
 function replaceOrAppend(
   text: string,
-  all: readonly LabUser[],
-  render: (user: LabUser) => string,
+  all: readonly TLabUser[],
+  render: (user: TLabUser) => string,
 ): string {
   // Without root the three lab users are one and the same account.
   const users = [...new Map(all.map((user) => [user.name, user])).values()];
@@ -110,7 +110,7 @@ function replaceOrAppend(
   return [...kept, ...users.map(render)].join("\n") + "\n";
 }
 
-export function renderPasswd(machine: string, users: LabUsers): string {
+export function renderPasswd(machine: string, users: TLabUsers): string {
   return replaceOrAppend(
     machine,
     Object.values(users),
@@ -120,7 +120,7 @@ export function renderPasswd(machine: string, users: LabUsers): string {
 }
 
 /** The shadow copy. "*" instead of Debian's locked "!" for postgres: with UsePAM no, sshd refuses key logins of locked accounts. */
-export function renderShadow(machine: string, users: LabUsers, daysSinceEpoch: number): string {
+export function renderShadow(machine: string, users: TLabUsers, daysSinceEpoch: number): string {
   return replaceOrAppend(
     machine,
     Object.values(users),
@@ -128,7 +128,7 @@ export function renderShadow(machine: string, users: LabUsers, daysSinceEpoch: n
   );
 }
 
-export function renderGroup(machine: string, users: LabUsers): string {
+export function renderGroup(machine: string, users: TLabUsers): string {
   const existing = new Set(
     machine
       .split("\n")
@@ -142,7 +142,7 @@ export function renderGroup(machine: string, users: LabUsers): string {
 }
 
 /** The sudoers copy: the admin may run anything as postgres without a password, and nothing else. */
-export function renderSudoers(machine: string, users: LabUsers): string {
+export function renderSudoers(machine: string, users: TLabUsers): string {
   return `${machine.trimEnd()}\n\n# pgrescue lab: the admin login works through sudo -n -u ${users.postgres.name}\n${users.admin.name} ALL=(${users.postgres.name}) NOPASSWD: ALL\n`;
 }
 

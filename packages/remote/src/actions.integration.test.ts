@@ -19,20 +19,20 @@ import {
 import {
   diffHostStates,
   startLabHost,
-  type HostState,
-  type LabHost,
-  type LabInstance,
+  type THostState,
+  type TLabHost,
+  type TLabInstance,
 } from "@pgrescue/lab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diagnoseOverSsh } from "./diagnose.ts";
-import { createSshPool, type SshPool } from "./pool.ts";
+import { createSshPool, type TSshPool } from "./pool.ts";
 import { pinnedTarget } from "./test-support.ts";
-import type { SshTarget } from "./types.ts";
+import type { TSshTarget } from "./types.ts";
 
-let lab: LabHost;
-let pool: SshPool;
-let target: SshTarget;
-const instances = new Map<15 | 18, LabInstance>();
+let lab: TLabHost;
+let pool: TSshPool;
+let target: TSshTarget;
+const instances = new Map<15 | 18, TLabInstance>();
 
 beforeAll(async () => {
   lab = await startLabHost({ name: "remote-actions" });
@@ -51,24 +51,24 @@ afterAll(async () => {
   await lab.stop();
 });
 
-function instanceOf(major: 15 | 18): LabInstance {
+function instanceOf(major: 15 | 18): TLabInstance {
   const instance = instances.get(major);
   if (instance === undefined) throw new Error(`no PostgreSQL ${String(major)} instance`);
   return instance;
 }
 
-const paramsOf = (instance: LabInstance) => ({
+const paramsOf = (instance: TLabInstance) => ({
   pgdata: instance.pgdata,
   pgBin: instance.binDir,
   logFile: instance.logFile,
 });
 
-async function diagnoseInstance(instance: LabInstance): Promise<TSnapshot> {
+async function diagnoseInstance(instance: TLabInstance): Promise<TSnapshot> {
   return (await diagnoseOverSsh(pool, target, paramsOf(instance))).snapshot;
 }
 
 function planFor(
-  instance: LabInstance,
+  instance: TLabInstance,
   snapshot: TSnapshot,
   extra: Partial<TLadderOptions> = {},
 ): TLadderPlan {
@@ -87,7 +87,7 @@ type TRun = { exitCode: number | null; stdout: string; parsed: TActionOutput };
 // (this is how packages/core/src/actions/__fixtures__ was captured).
 const captureDir = process.env.PGRESCUE_CAPTURE_ACTION_FIXTURES;
 
-async function runStep(step: TLadderStep, as: SshTarget = target, keep?: string): Promise<TRun> {
+async function runStep(step: TLadderStep, as: TSshTarget = target, keep?: string): Promise<TRun> {
   if (step.script === null || step.invocation === null) {
     throw new Error(`rung ${String(step.rung)} cannot run: ${String(step.blockedReason)}`);
   }
@@ -112,7 +112,7 @@ async function runStep(step: TLadderStep, as: SshTarget = target, keep?: string)
 }
 
 /** Runs a rung chosen by the operator and expects it to succeed. */
-async function runRung(instance: LabInstance, rung: TRung, keep?: string): Promise<TRun> {
+async function runRung(instance: TLabInstance, rung: TRung, keep?: string): Promise<TRun> {
   const plan = planFor(instance, await diagnoseInstance(instance));
   const choice = chooseRung(plan, rung);
   if (!choice.ok) throw new Error(choice.refusal.reason);
@@ -125,7 +125,7 @@ async function runRung(instance: LabInstance, rung: TRung, keep?: string): Promi
   return run;
 }
 
-async function query(instance: LabInstance, sql: string): Promise<string> {
+async function query(instance: TLabInstance, sql: string): Promise<string> {
   const psql = [
     `${instance.binDir}/psql`,
     "-X",
@@ -148,7 +148,7 @@ async function query(instance: LabInstance, sql: string): Promise<string> {
   return result.stdout.trim();
 }
 
-async function expectHealthy(instance: LabInstance): Promise<void> {
+async function expectHealthy(instance: TLabInstance): Promise<void> {
   const snapshot = await diagnoseInstance(instance);
   expect(snapshot.verdict.code, snapshot.recommendation.reason).toBe("healthy");
   expect(
@@ -156,9 +156,9 @@ async function expectHealthy(instance: LabInstance): Promise<void> {
   ).toMatch(new RegExp(`^recovered ${String(instance.major)}`));
 }
 
-const inPgdata = (state: HostState, instance: LabInstance) =>
+const inPgdata = (state: THostState, instance: TLabInstance) =>
   state.processes.filter((p) => p.cwd === instance.pgdata);
-const alive = (state: HostState, pid: number) =>
+const alive = (state: THostState, pid: number) =>
   state.processes.find((p) => p.pid === pid && p.state !== "Z");
 // The pooled ssh connection's sshd processes live on between captures; everything else must match.
 const notSshd = { ignoreProcess: (p: { comm: string }) => p.comm === "sshd" };
@@ -349,10 +349,10 @@ it("two-instances: recovering one instance leaves its twin's processes, segment,
   const after = await lab.captureState();
   for (const p of twinBefore)
     expect(alive(after, p.pid)?.startTime, `twin PID ${String(p.pid)}`).toBe(p.startTime);
-  const shmOf = (s: HostState) =>
+  const shmOf = (s: THostState) =>
     s.shm.filter((x) => twinShm.includes(x.shmid)).map((x) => [x.shmid, x.key, x.uid]);
   expect(shmOf(after)).toEqual(shmOf(before));
-  const pidFileOf = (s: HostState) => s.pidFiles.find((f) => f.path.startsWith(twin.pgdata));
+  const pidFileOf = (s: THostState) => s.pidFiles.find((f) => f.path.startsWith(twin.pgdata));
   expect(pidFileOf(after)).toEqual(pidFileOf(before));
   expect(after.devShm.map((f) => f.name)).toEqual(expect.arrayContaining(twinDsm));
   expect(after.sem).toEqual(before.sem);

@@ -1,22 +1,22 @@
 // Credentials checked locally before any connection (private keys parsed and decrypted, agent socket found) and turned into ssh2 login steps.
 import { stat } from "node:fs/promises";
 import ssh2, { type AnyAuthMethod, type ParsedKey } from "ssh2";
-import { AgentUnavailableError, PrivateKeyError, type PrivateKeyProblem } from "./errors.ts";
-import type { SshAuth } from "./types.ts";
+import { AgentUnavailableError, PrivateKeyError, type TPrivateKeyProblem } from "./errors.ts";
+import type { TSshAuth } from "./types.ts";
 
-export type AuthMethod = SshAuth["kind"];
+export type TAuthMethod = TSshAuth["kind"];
 
-export type PreparedAuth = {
-  method: AuthMethod;
+export type TPreparedAuth = {
+  method: TAuthMethod;
   /** Exactly the login attempts to make, in order (ssh2's `authHandler` list). */
   steps: AnyAuthMethod[];
 };
 
 export async function prepareAuth(
-  auth: SshAuth,
+  auth: TSshAuth,
   username: string,
   agentSocketFromEnvironment: string | undefined,
-): Promise<PreparedAuth> {
+): Promise<TPreparedAuth> {
   switch (auth.kind) {
     case "key":
       // Decrypted once, here: the bcrypt KDF of OpenSSH keys is slow on purpose, and errors come before connecting.
@@ -79,7 +79,7 @@ function takeFirstKey(parsed: ParsedKey | readonly ParsedKey[]): ParsedKey | und
 export function classifyKeyError(
   message: string,
   passphrase: string | undefined,
-): PrivateKeyProblem {
+): TPrivateKeyProblem {
   if (/no passphrase given/i.test(message))
     return passphrase === undefined || passphrase === ""
       ? "passphrase-required"

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { classifyFinishedCommand, detectSudoProblem, findMissingCommand } from "./classify.ts";
 import { CommandMissingError, SudoError } from "./errors.ts";
-import type { RunResult } from "./types.ts";
+import type { TRunResult } from "./types.ts";
 
 // Messages captured from Debian 12 (dash, bash 5.2, coreutils 9.1, sudo 1.9.13) with LC_ALL=C.
 describe("findMissingCommand", () => {
@@ -46,7 +46,7 @@ describe("detectSudoProblem", () => {
 
 describe("classifyFinishedCommand", () => {
   const endpoint = { host: "db1", port: 22, username: "admin" };
-  const result = (exitCode: number, stderr: string): RunResult => ({
+  const result = (exitCode: number, stderr: string): TRunResult => ({
     stdout: "",
     stderr,
     exitCode,

@@ -2,14 +2,14 @@
 import {
   CommandMissingError,
   SudoError,
-  type Endpoint,
+  type TEndpoint,
   type RemoteError,
-  type SudoProblem,
+  type TSudoProblem,
 } from "./errors.ts";
-import type { RunResult } from "./types.ts";
+import type { TRunResult } from "./types.ts";
 
-export type FinishedContext = {
-  endpoint: Endpoint;
+export type TFinishedContext = {
+  endpoint: TEndpoint;
   become: string | undefined;
   markerSeen: boolean;
 };
@@ -19,8 +19,8 @@ export type FinishedContext = {
  * wrapper never started (no marker), so a command that merely prints "sudo:" is not misread.
  */
 export function classifyFinishedCommand(
-  result: RunResult,
-  context: FinishedContext,
+  result: TRunResult,
+  context: TFinishedContext,
 ): RemoteError | undefined {
   if (context.become !== undefined && !context.markerSeen && result.exitCode === 1) {
     const problem = detectSudoProblem(result.stderr);
@@ -56,7 +56,7 @@ export function findMissingCommand(stderr: string): string {
 }
 
 /** sudo's own refusal, recognised from its (LC_ALL-independent, since sudo runs before env) messages. */
-export function detectSudoProblem(stderr: string): SudoProblem | undefined {
+export function detectSudoProblem(stderr: string): TSudoProblem | undefined {
   if (/^sudo: (?:a password is required|a terminal is required)/m.test(stderr))
     return "password-required";
   if (

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startLabHost, type LabHost } from "@pgrescue/lab";
+import { startLabHost, type TLabHost } from "@pgrescue/lab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AgentUnavailableError,
@@ -18,17 +18,17 @@ import {
   readKnownHostsFile,
   recordAcceptedHostKey,
   runOnce,
-  type SshTarget,
+  type TSshTarget,
 } from "./index.ts";
 import {
   findClosedPort,
   pinnedTarget,
   startAgent,
   startSilentServer,
-  type TestAgent,
+  type TTestAgent,
 } from "./test-support.ts";
 
-let lab: LabHost;
+let lab: TLabHost;
 
 beforeAll(async () => {
   lab = await startLabHost({ name: "remote-connect" });
@@ -38,7 +38,7 @@ afterAll(async () => {
   await lab.stop();
 });
 
-const whoami = async (target: SshTarget): Promise<string> =>
+const whoami = async (target: TSshTarget): Promise<string> =>
   (await runOnce(target, "id -un")).stdout.trim();
 
 describe("logins", () => {
@@ -104,7 +104,7 @@ describe("logins", () => {
   });
 
   describe("ssh-agent", () => {
-    let agent: TestAgent;
+    let agent: TTestAgent;
     beforeAll(async () => {
       agent = await startAgent();
     });
@@ -167,7 +167,7 @@ describe("host keys", () => {
     const expected = otherFingerprint();
     const debug: string[] = [];
     const pool = createSshPool({ debug: (line) => debug.push(line) });
-    const target: SshTarget = {
+    const target: TSshTarget = {
       ...pinnedTarget(lab, lab.logins.admin, {
         kind: "password",
         password: lab.logins.admin.password ?? "",
@@ -185,7 +185,7 @@ describe("host keys", () => {
   });
 
   it("refuses an unknown key without acceptNew and hands its fingerprint to the caller", async () => {
-    const target: SshTarget = { ...pinnedTarget(lab, lab.logins.postgres), hostKey: {} };
+    const target: TSshTarget = { ...pinnedTarget(lab, lab.logins.postgres), hostKey: {} };
     const error: unknown = await runOnce(target, "true").catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(HostKeyUnknownError);
     expect(error).toMatchObject({
@@ -195,7 +195,7 @@ describe("host keys", () => {
   });
 
   it("accepts a new key only when asked and returns it for pinning", async () => {
-    const target: SshTarget = {
+    const target: TSshTarget = {
       ...pinnedTarget(lab, lab.logins.postgres),
       hostKey: { acceptNew: true },
     };

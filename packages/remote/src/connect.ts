@@ -1,26 +1,26 @@
 // One authenticated SSH connection: TCP connect, handshake with host-key pinning, login, and error mapping.
 import { connect as connectTcp, type Socket } from "node:net";
 import ssh2, { type Client, type ConnectConfig } from "ssh2";
-import { prepareAuth, type AuthMethod } from "./auth.ts";
+import { prepareAuth, type TAuthMethod } from "./auth.ts";
 import {
   AuthFailedError,
   HostKeyMismatchError,
   HostKeyUnknownError,
   RemoteError,
   UnreachableError,
-  type Endpoint,
-  type UnreachableReason,
+  type TEndpoint,
+  type TUnreachableReason,
 } from "./errors.ts";
 import {
   describeHostKey,
   judgeHostKey,
   listPreferredHostKeyAlgorithms,
-  type HostKeyVerdict,
+  type THostKeyVerdict,
 } from "./host-key.ts";
 import { validateTarget } from "./validate.ts";
-import type { HostKeyStatus, PresentedHostKey, SshTarget } from "./types.ts";
+import type { THostKeyStatus, TPresentedHostKey, TSshTarget } from "./types.ts";
 
-export type ConnectOptions = {
+export type TConnectOptions = {
   connectTimeoutMs: number;
   handshakeTimeoutMs: number;
   keepaliveIntervalMs: number;
@@ -29,26 +29,26 @@ export type ConnectOptions = {
   debug?: (message: string) => void;
 };
 
-export type Connection = {
+export type TConnection = {
   readonly client: Client;
-  readonly endpoint: Endpoint;
-  readonly hostKey: PresentedHostKey;
-  readonly hostKeyStatus: HostKeyStatus;
+  readonly endpoint: TEndpoint;
+  readonly hostKey: TPresentedHostKey;
+  readonly hostKeyStatus: THostKeyStatus;
   isAlive(): boolean;
   onClose(listener: () => void): void;
   end(): void;
 };
 
 export async function openConnection(
-  target: SshTarget,
-  options: ConnectOptions,
-): Promise<Connection> {
+  target: TSshTarget,
+  options: TConnectOptions,
+): Promise<TConnection> {
   const host = validateTarget(target);
-  const endpoint: Endpoint = { host: target.host, port: target.port, username: target.username };
+  const endpoint: TEndpoint = { host: target.host, port: target.port, username: target.username };
   const auth = await prepareAuth(target.auth, target.username, options.agentSocket);
   const socket = await openSocket(host.address, target.port, endpoint, options.connectTimeoutMs);
   const client = new ssh2.Client();
-  const seen: { presented?: PresentedHostKey; verdict?: HostKeyVerdict } = {};
+  const seen: { presented?: TPresentedHostKey; verdict?: THostKeyVerdict } = {};
   const config: ConnectConfig = {
     sock: socket,
     username: target.username,
@@ -120,10 +120,10 @@ function ignoreLateError(): void {
 
 function trackConnection(
   client: Client,
-  endpoint: Endpoint,
-  hostKey: PresentedHostKey,
-  hostKeyStatus: HostKeyStatus,
-): Connection {
+  endpoint: TEndpoint,
+  hostKey: TPresentedHostKey,
+  hostKeyStatus: THostKeyStatus,
+): TConnection {
   let alive = true;
   const listeners: (() => void)[] = [];
   const markClosed = (): void => {
@@ -154,7 +154,7 @@ function trackConnection(
 function openSocket(
   address: string,
   port: number,
-  endpoint: Endpoint,
+  endpoint: TEndpoint,
   timeoutMs: number,
 ): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -186,7 +186,7 @@ function openSocket(
   });
 }
 
-export function classifySocketError(code: string | undefined): UnreachableReason {
+export function classifySocketError(code: string | undefined): TUnreachableReason {
   switch (code) {
     case "ECONNREFUSED":
       return "refused";
@@ -207,15 +207,15 @@ export function classifySocketError(code: string | undefined): UnreachableReason
   }
 }
 
-type HandshakeContext = {
-  endpoint: Endpoint;
-  method: AuthMethod;
-  presented: PresentedHostKey | undefined;
-  verdict: HostKeyVerdict | undefined;
+type THandshakeContext = {
+  endpoint: TEndpoint;
+  method: TAuthMethod;
+  presented: TPresentedHostKey | undefined;
+  verdict: THostKeyVerdict | undefined;
 };
 
 /** Maps what ssh2 reports during set-up to the typed errors; the host-key verdict wins over ssh2's generic message. */
-export function mapHandshakeError(error: unknown, context: HandshakeContext): RemoteError {
+export function mapHandshakeError(error: unknown, context: THandshakeContext): RemoteError {
   if (error instanceof RemoteError) return error;
   const { endpoint, presented, verdict } = context;
   if (presented !== undefined && verdict?.kind === "mismatch") {

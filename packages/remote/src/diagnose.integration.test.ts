@@ -4,21 +4,21 @@ import {
   diffHostStates,
   SCENARIOS,
   startLabHost,
-  type HostProcess,
-  type HostState,
-  type LabHost,
-  type LabInstance,
+  type THostProcess,
+  type THostState,
+  type TLabHost,
+  type TLabInstance,
 } from "@pgrescue/lab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diagnoseOverSsh, type TDiagnosisRun } from "./diagnose.ts";
 import { CommandTimeoutError } from "./errors.ts";
-import { createSshPool, type SshPool } from "./pool.ts";
+import { createSshPool, type TSshPool } from "./pool.ts";
 import { listLiveProcesses, pinnedTarget } from "./test-support.ts";
-import type { SshTarget } from "./types.ts";
+import type { TSshTarget } from "./types.ts";
 
-let lab: LabHost;
-let pool: SshPool;
-const instances = new Map<15 | 18, LabInstance>();
+let lab: TLabHost;
+let pool: TSshPool;
+const instances = new Map<15 | 18, TLabInstance>();
 
 beforeAll(async () => {
   lab = await startLabHost({ name: "itest-diagnose" });
@@ -37,23 +37,23 @@ afterAll(async () => {
   await lab.stop();
 });
 
-function instanceOf(major: 15 | 18): LabInstance {
+function instanceOf(major: 15 | 18): TLabInstance {
   const instance = instances.get(major);
   if (instance === undefined) throw new Error(`no PostgreSQL ${String(major)} instance`);
   return instance;
 }
 
-const asPostgres = (): SshTarget => pinnedTarget(lab, lab.logins.postgres);
-const asAdminBecomingPostgres = (): SshTarget => ({
+const asPostgres = (): TSshTarget => pinnedTarget(lab, lab.logins.postgres);
+const asAdminBecomingPostgres = (): TSshTarget => ({
   ...pinnedTarget(lab, lab.logins.admin),
   become: "postgres",
 });
 
 /** The ssh sessions of the diagnosis itself come and go; they are not the host's state. */
-const isSshSession = (process: HostProcess): boolean =>
+const isSshSession = (process: THostProcess): boolean =>
   process.comm === "sshd" || process.args.startsWith("sshd:");
 
-async function captureQuietly(): Promise<HostState> {
+async function captureQuietly(): Promise<THostState> {
   // Let sshd finish tearing down the previous session before comparing process tables.
   await new Promise((resolve) => setTimeout(resolve, 150));
   return lab.captureState();
@@ -63,14 +63,14 @@ async function captureQuietly(): Promise<HostState> {
  * The host after a diagnosis equals the host before it. On a running instance pg_isready's connection makes
  * the server fork a short-lived backend, which updates the segment's lpid: the server's reaction, not a change by us.
  */
-function expectHostUnchanged(before: HostState, after: HostState, running: boolean): void {
+function expectHostUnchanged(before: THostState, after: THostState, running: boolean): void {
   const differences = diffHostStates(before, after, { ignoreProcess: isSshSession }).filter(
     (line) => !(running && /^shared memory segment \d+: lpid /.test(line)),
   );
   expect(differences).toEqual([]);
 }
 
-async function diagnose(target: SshTarget, instance: LabInstance): Promise<TDiagnosisRun> {
+async function diagnose(target: TSshTarget, instance: TLabInstance): Promise<TDiagnosisRun> {
   return diagnoseOverSsh(pool, target, { pgdata: instance.pgdata, pgBin: instance.binDir });
 }
 

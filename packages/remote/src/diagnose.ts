@@ -7,8 +7,8 @@ import {
   type TSnapshot,
 } from "@pgrescue/core";
 import { buildInterpreterCommand, type TScriptInterpreter } from "./interpreter.ts";
-import type { SshPool } from "./pool.ts";
-import type { PresentedHostKey, HostKeyStatus, SshTarget } from "./types.ts";
+import type { TSshPool } from "./pool.ts";
+import type { TPresentedHostKey, THostKeyStatus, TSshTarget } from "./types.ts";
 
 export const DIAGNOSIS_TIMEOUT_MS = PROBE_INVOCATION.suggestedTimeoutSec * 1000;
 
@@ -33,8 +33,8 @@ export type TDiagnosisRun = {
   timings: TDiagnosisTimings;
   /** Remote executions this diagnosis used: always one. */
   sshExecs: 1;
-  hostKey: PresentedHostKey;
-  hostKeyStatus: HostKeyStatus;
+  hostKey: TPresentedHostKey;
+  hostKeyStatus: THostKeyStatus;
 };
 
 export type TDiagnosisOptions = {
@@ -46,8 +46,8 @@ export type TDiagnosisOptions = {
 
 /** Run the read-only probe for one instance and diagnose it. Connection and timeout problems throw typed RemoteErrors. */
 export async function diagnoseOverSsh(
-  pool: SshPool,
-  target: SshTarget,
+  pool: TSshPool,
+  target: TSshTarget,
   params: TProbeParams,
   options: TDiagnosisOptions = {},
 ): Promise<TDiagnosisRun> {

@@ -1,6 +1,6 @@
 // Typed errors of the SSH executor: one base class with a stable `code`, messages a DBA can act on.
 
-export type RemoteErrorCode =
+export type TRemoteErrorCode =
   | "INVALID_TARGET"
   | "PRIVATE_KEY_INVALID"
   | "AGENT_UNAVAILABLE"
@@ -17,27 +17,27 @@ export type RemoteErrorCode =
   | "POOL_CLOSED";
 
 /** Where a host lives, for messages: `user@host:port`. */
-export type Endpoint = { host: string; port: number; username: string };
+export type TEndpoint = { host: string; port: number; username: string };
 
 /** What a cut-short command had produced so far (already capped). */
-export type PartialOutput = { stdout: string; stderr: string };
+export type TPartialOutput = { stdout: string; stderr: string };
 
 /** Whether the remote process group of a cut-short command is known to be gone. */
-export type RemoteKillOutcome =
+export type TRemoteKillOutcome =
   | "confirmed" // the kill script saw no live process left in the group
   | "unconfirmed" // signalled, but something was still alive (e.g. state D) or the check failed
   | "not-started" // the command never reported its process group (it had not started yet)
   | "failed"; // the kill could not be delivered (connection gone): the remote `timeout` backstop remains
 
 export abstract class RemoteError extends Error {
-  abstract readonly code: RemoteErrorCode;
+  abstract readonly code: TRemoteErrorCode;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
   }
 }
 
-export function describeEndpoint(endpoint: Endpoint): string {
+export function describeEndpoint(endpoint: TEndpoint): string {
   const host =
     endpoint.host.includes(":") && !endpoint.host.startsWith("[")
       ? `[${endpoint.host}]`
@@ -55,20 +55,20 @@ export class InvalidTargetError extends RemoteError {
   }
 }
 
-export type PrivateKeyProblem =
+export type TPrivateKeyProblem =
   "passphrase-required" | "passphrase-wrong" | "not-a-private-key" | "unparseable";
 
 export class PrivateKeyError extends RemoteError {
   readonly code = "PRIVATE_KEY_INVALID";
   constructor(
-    readonly problem: PrivateKeyProblem,
+    readonly problem: TPrivateKeyProblem,
     detail: string,
   ) {
     super(`${describeKeyProblem(problem)} (${detail}). Nothing was sent to the host.`);
   }
 }
 
-function describeKeyProblem(problem: PrivateKeyProblem): string {
+function describeKeyProblem(problem: TPrivateKeyProblem): string {
   switch (problem) {
     case "passphrase-required":
       return "The private key is encrypted: enter its passphrase";
@@ -95,7 +95,7 @@ export class AgentUnavailableError extends RemoteError {
   }
 }
 
-export type UnreachableReason =
+export type TUnreachableReason =
   | "refused"
   | "no-route"
   | "dns"
@@ -107,8 +107,8 @@ export type UnreachableReason =
 export class UnreachableError extends RemoteError {
   readonly code = "UNREACHABLE";
   constructor(
-    readonly endpoint: Endpoint,
-    readonly reason: UnreachableReason,
+    readonly endpoint: TEndpoint,
+    readonly reason: TUnreachableReason,
     detail: string,
     options?: { cause?: unknown },
   ) {
@@ -119,7 +119,7 @@ export class UnreachableError extends RemoteError {
   }
 }
 
-function describeUnreachable(reason: UnreachableReason): string {
+function describeUnreachable(reason: TUnreachableReason): string {
   switch (reason) {
     case "refused":
       return "connection refused — is sshd running and listening on this port?";
@@ -141,7 +141,7 @@ function describeUnreachable(reason: UnreachableReason): string {
 export class AuthFailedError extends RemoteError {
   readonly code = "AUTH_FAILED";
   constructor(
-    readonly endpoint: Endpoint,
+    readonly endpoint: TEndpoint,
     readonly method: "key" | "password" | "agent",
     options?: { cause?: unknown },
   ) {
@@ -166,7 +166,7 @@ function describeMethod(method: "key" | "password" | "agent"): string {
 export class HostKeyMismatchError extends RemoteError {
   readonly code = "HOST_KEY_MISMATCH";
   constructor(
-    readonly endpoint: Endpoint,
+    readonly endpoint: TEndpoint,
     readonly expectedFingerprints: readonly string[],
     readonly presentedFingerprint: string,
     readonly presentedAlgorithm: string,
@@ -182,7 +182,7 @@ export class HostKeyMismatchError extends RemoteError {
 export class HostKeyUnknownError extends RemoteError {
   readonly code = "HOST_KEY_UNKNOWN";
   constructor(
-    readonly endpoint: Endpoint,
+    readonly endpoint: TEndpoint,
     readonly presentedFingerprint: string,
     readonly presentedAlgorithm: string,
     readonly presentedKeyBase64: string,
@@ -198,8 +198,8 @@ export class CommandTimeoutError extends RemoteError {
   readonly code = "COMMAND_TIMEOUT";
   constructor(
     readonly timeoutMs: number,
-    readonly remoteKill: RemoteKillOutcome,
-    readonly partial: PartialOutput,
+    readonly remoteKill: TRemoteKillOutcome,
+    readonly partial: TPartialOutput,
     /** Set when the command itself had exited but processes it started still held its output open. */
     readonly exitedWithCode?: number,
   ) {
@@ -216,8 +216,8 @@ export class CommandTimeoutError extends RemoteError {
 export class CommandCancelledError extends RemoteError {
   readonly code = "COMMAND_CANCELLED";
   constructor(
-    readonly remoteKill: RemoteKillOutcome,
-    readonly partial: PartialOutput,
+    readonly remoteKill: TRemoteKillOutcome,
+    readonly partial: TPartialOutput,
   ) {
     super(`The command was cancelled; ${describeKill(remoteKill)}`);
   }
@@ -227,7 +227,7 @@ function formatSeconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
 
-function describeKill(outcome: RemoteKillOutcome): string {
+function describeKill(outcome: TRemoteKillOutcome): string {
   switch (outcome) {
     case "confirmed":
       return "it was killed on the host (its whole process group is gone).";
@@ -254,14 +254,14 @@ export class CommandMissingError extends RemoteError {
   }
 }
 
-export type SudoProblem = "password-required" | "not-allowed" | "unknown-user" | "other";
+export type TSudoProblem = "password-required" | "not-allowed" | "unknown-user" | "other";
 
 export class SudoError extends RemoteError {
   readonly code = "SUDO_FAILED";
   constructor(
-    readonly endpoint: Endpoint,
+    readonly endpoint: TEndpoint,
     readonly becomeUser: string,
-    readonly problem: SudoProblem,
+    readonly problem: TSudoProblem,
     readonly stderr: string,
   ) {
     super(
@@ -270,7 +270,7 @@ export class SudoError extends RemoteError {
   }
 }
 
-function describeSudo(problem: SudoProblem, login: string, become: string): string {
+function describeSudo(problem: TSudoProblem, login: string, become: string): string {
   switch (problem) {
     case "password-required":
       return `sudo wants a password. Add a sudoers rule such as \`${login} ALL=(${become}) NOPASSWD: ALL\`.`;
@@ -286,7 +286,7 @@ function describeSudo(problem: SudoProblem, login: string, become: string): stri
 export class ConnectionLostError extends RemoteError {
   readonly code = "CONNECTION_LOST";
   constructor(
-    readonly endpoint: Endpoint,
+    readonly endpoint: TEndpoint,
     detail: string,
     readonly commandStarted: boolean,
     options?: { cause?: unknown },
@@ -304,7 +304,7 @@ export class ConnectionLostError extends RemoteError {
 export class ChannelRefusedError extends RemoteError {
   readonly code = "CHANNEL_REFUSED";
   constructor(
-    readonly endpoint: Endpoint,
+    readonly endpoint: TEndpoint,
     detail: string,
     options?: { cause?: unknown },
   ) {

@@ -1,6 +1,6 @@
 // Against a real OpenSSH sshd on a lab host: command wrapping, streaming, caps, sudo, and timeouts that really kill.
 import { randomInt } from "node:crypto";
-import { startLabHost, type LabHost } from "@pgrescue/lab";
+import { startLabHost, type TLabHost } from "@pgrescue/lab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CommandCancelledError,
@@ -8,17 +8,17 @@ import {
   CommandTimeoutError,
   SudoError,
   createSshPool,
-  type SshPool,
-  type SshTarget,
+  type TSshPool,
+  type TSshTarget,
 } from "./index.ts";
 import { shellQuote } from "@pgrescue/core";
 import { wrapCommand } from "./wrap-command.ts";
 import { listLiveProcesses, pinnedTarget } from "./test-support.ts";
 
-let lab: LabHost;
-let pool: SshPool;
-let postgres: SshTarget;
-let adminAsPostgres: SshTarget;
+let lab: TLabHost;
+let pool: TSshPool;
+let postgres: TSshTarget;
+let adminAsPostgres: TSshTarget;
 
 beforeAll(async () => {
   lab = await startLabHost({ name: "remote-exec" });
@@ -138,8 +138,8 @@ describe("timeouts and cancellation end the remote process group", () => {
   };
 
   it.each([
-    ["the login user", (): SshTarget => postgres],
-    ["sudo -u postgres", (): SshTarget => adminAsPostgres],
+    ["the login user", (): TSshTarget => postgres],
+    ["sudo -u postgres", (): TSshTarget => adminAsPostgres],
   ])("kills a timed-out command and its children as %s", async (_label, target) => {
     const { tag, command } = tagged();
     const error: unknown = await pool

@@ -1,33 +1,38 @@
 // One command on an open connection: wrapped, streamed, capped, timed out with a verified remote kill, classified.
 import { randomBytes } from "node:crypto";
 import type { ClientChannel } from "ssh2";
-import type { Connection } from "./connect.ts";
+import type { TConnection } from "./connect.ts";
 import { classifyFinishedCommand } from "./classify.ts";
 import {
   ChannelRefusedError,
   CommandCancelledError,
   CommandTimeoutError,
   ConnectionLostError,
-  type PartialOutput,
-  type RemoteKillOutcome,
+  type TPartialOutput,
+  type TRemoteKillOutcome,
 } from "./errors.ts";
 import {
   createChunkForwarder,
   createMarkerFilter,
   createOutputCollector,
-  type OutputCollector,
+  type TOutputCollector,
 } from "./output.ts";
-import { buildKillCommand, killScriptExit, wrapCommand, type StartMarker } from "./wrap-command.ts";
-import type { OutputChunk, RunResult } from "./types.ts";
+import {
+  buildKillCommand,
+  killScriptExit,
+  wrapCommand,
+  type TStartMarker,
+} from "./wrap-command.ts";
+import type { TOutputChunk, TRunResult } from "./types.ts";
 
-export type ExecSpec = {
+export type TExecSpec = {
   command: string;
   become: string | undefined;
   stdin: string | Buffer | undefined;
   timeoutMs: number;
   maxOutputBytes: number;
-  onStdout: ((chunk: OutputChunk) => void) | undefined;
-  onStderr: ((chunk: OutputChunk) => void) | undefined;
+  onStdout: ((chunk: TOutputChunk) => void) | undefined;
+  onStderr: ((chunk: TOutputChunk) => void) | undefined;
   signal: AbortSignal | undefined;
 };
 
@@ -36,7 +41,10 @@ const killBudgetMs = 10_000;
 /** How long a stop waits for a start marker still in flight. */
 const markerGraceMs = 1_000;
 
-export async function execOnConnection(connection: Connection, spec: ExecSpec): Promise<RunResult> {
+export async function execOnConnection(
+  connection: TConnection,
+  spec: TExecSpec,
+): Promise<TRunResult> {
   // Cancelled while queued or connecting: nothing was sent.
   if (spec.signal?.aborted === true)
     throw new CommandCancelledError("not-started", { stdout: "", stderr: "" });
@@ -56,7 +64,7 @@ export async function execOnConnection(connection: Connection, spec: ExecSpec): 
 /** sshd normally answers within milliseconds; a hung or half-dead connection must not hang the run forever. */
 const channelOpenTimeoutMs = 20_000;
 
-function openExecChannel(connection: Connection, command: string): Promise<ClientChannel> {
+function openExecChannel(connection: TConnection, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     if (!connection.isAlive()) {
       reject(
@@ -101,32 +109,32 @@ function abandonChannel(channel: ClientChannel): void {
   }
 }
 
-type Exit = { code: number | null; signal: string | null };
+type TExit = { code: number | null; signal: string | null };
 
 /** Everything a channel produces: capped output, the start marker (stripped from stderr) and the exit status. */
-type ChannelOutput = {
-  stdout: OutputCollector;
-  stderr: OutputCollector;
-  marker: () => StartMarker | undefined;
+type TChannelOutput = {
+  stdout: TOutputCollector;
+  stderr: TOutputCollector;
+  marker: () => TStartMarker | undefined;
   /** The marker is the wrapper's first output, but stdout may overtake it: give it a moment before giving up. */
-  waitForMarker: (ms: number) => Promise<StartMarker | undefined>;
-  exit: () => Exit | undefined;
+  waitForMarker: (ms: number) => Promise<TStartMarker | undefined>;
+  exit: () => TExit | undefined;
   /** Flushes stderr held back while looking for the marker. */
   end: () => void;
 };
 
 function collectChannelOutput(
   channel: ClientChannel,
-  spec: ExecSpec,
+  spec: TExecSpec,
   nonce: string,
-): ChannelOutput {
+): TChannelOutput {
   const stdout = createOutputCollector(spec.maxOutputBytes);
   const stderr = createOutputCollector(spec.maxOutputBytes);
   const forwardStdout = createChunkForwarder(spec.onStdout);
   const forwardStderr = createChunkForwarder(spec.onStderr);
-  let marker: StartMarker | undefined;
-  let exit: Exit | undefined;
-  const markerWaiters: ((found: StartMarker) => void)[] = [];
+  let marker: TStartMarker | undefined;
+  let exit: TExit | undefined;
+  const markerWaiters: ((found: TStartMarker) => void)[] = [];
   const stderrFilter = createMarkerFilter(
     nonce,
     (chunk) => {
@@ -158,7 +166,7 @@ function collectChannelOutput(
     if (exit === undefined && (code !== undefined || signal !== undefined))
       recordExit(code, signal);
   });
-  const waitForMarker = (ms: number): Promise<StartMarker | undefined> =>
+  const waitForMarker = (ms: number): Promise<TStartMarker | undefined> =>
     marker !== undefined
       ? Promise.resolve(marker)
       : new Promise((resolve) => {
@@ -180,18 +188,18 @@ function collectChannelOutput(
   };
 }
 
-type StopReason = "timeout" | "cancelled";
+type TStopReason = "timeout" | "cancelled";
 
 function superviseChannel(
-  connection: Connection,
+  connection: TConnection,
   channel: ClientChannel,
-  spec: ExecSpec,
+  spec: TExecSpec,
   nonce: string,
   wrappedCommand: string,
-): Promise<RunResult> {
+): Promise<TRunResult> {
   const startedAt = performance.now();
   const output = collectChannelOutput(channel, spec, nonce);
-  return new Promise<RunResult>((resolve, reject) => {
+  return new Promise<TRunResult>((resolve, reject) => {
     let state: "running" | "stopping" | "settled" = "running";
     const cleanUp = (): void => {
       state = "settled";
@@ -222,7 +230,7 @@ function superviseChannel(
       if (failure === undefined) resolve(result);
       else reject(failure);
     };
-    const stop = (reason: StopReason): void => {
+    const stop = (reason: TStopReason): void => {
       if (state !== "running") return;
       state = "stopping";
       void stopRemoteCommand(connection, channel, output.waitForMarker, spec.become).then(
@@ -245,12 +253,12 @@ function superviseChannel(
 }
 
 function buildResult(
-  connection: Connection,
-  output: ChannelOutput,
-  exit: Exit | undefined,
+  connection: TConnection,
+  output: TChannelOutput,
+  exit: TExit | undefined,
   durationMs: number,
   wrappedCommand: string,
-): RunResult {
+): TRunResult {
   return {
     stdout: output.stdout.text(),
     stderr: output.stderr.text(),
@@ -266,12 +274,12 @@ function buildResult(
 }
 
 function createStopError(
-  reason: StopReason,
+  reason: TStopReason,
   timeoutMs: number,
-  killOutcome: RemoteKillOutcome,
-  output: ChannelOutput,
+  killOutcome: TRemoteKillOutcome,
+  output: TChannelOutput,
 ): CommandTimeoutError | CommandCancelledError {
-  const partial: PartialOutput = { stdout: output.stdout.text(), stderr: output.stderr.text() };
+  const partial: TPartialOutput = { stdout: output.stdout.text(), stderr: output.stderr.text() };
   if (reason === "cancelled") return new CommandCancelledError(killOutcome, partial);
   // An exit status without a closed channel: the command ended but something it started still holds its output.
   return new CommandTimeoutError(timeoutMs, killOutcome, partial, output.exit()?.code ?? undefined);
@@ -283,11 +291,11 @@ function createStopError(
  * process group from a second exec (as the same user) and wait until none of it is alive.
  */
 async function stopRemoteCommand(
-  connection: Connection,
+  connection: TConnection,
   channel: ClientChannel,
-  waitForMarker: (ms: number) => Promise<StartMarker | undefined>,
+  waitForMarker: (ms: number) => Promise<TStartMarker | undefined>,
   become: string | undefined,
-): Promise<RemoteKillOutcome> {
+): Promise<TRemoteKillOutcome> {
   if (!connection.isAlive()) return "failed";
   try {
     channel.signal("KILL");
@@ -306,16 +314,16 @@ async function stopRemoteCommand(
 }
 
 function killProcessGroup(
-  connection: Connection,
-  marker: StartMarker,
+  connection: TConnection,
+  marker: TStartMarker,
   become: string | undefined,
-): Promise<RemoteKillOutcome> {
+): Promise<TRemoteKillOutcome> {
   const command = buildKillCommand({ pgid: marker.pgid, startTime: marker.startTime, become });
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       resolve("failed");
     }, killBudgetMs);
-    const finish = (outcome: RemoteKillOutcome): void => {
+    const finish = (outcome: TRemoteKillOutcome): void => {
       clearTimeout(timer);
       resolve(outcome);
     };

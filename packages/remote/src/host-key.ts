@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import type { ServerHostKeyAlgorithm } from "ssh2";
 import { listPinnedKeys } from "./validate.ts";
-import type { HostKeyPolicy, PresentedHostKey } from "./types.ts";
+import type { THostKeyPolicy, TPresentedHostKey } from "./types.ts";
 
 /** `SHA256:<base64 without padding>` of a key blob, exactly as `ssh-keygen -lf` prints it. */
 export function fingerprintKeyBlob(blob: Buffer): string {
@@ -18,7 +18,7 @@ export function readKeyAlgorithm(blob: Buffer): string {
   return /^[a-z0-9@.-]+$/i.test(name) ? name : "unknown";
 }
 
-export function describeHostKey(blob: Buffer): PresentedHostKey {
+export function describeHostKey(blob: Buffer): TPresentedHostKey {
   return {
     algorithm: readKeyAlgorithm(blob),
     fingerprint: fingerprintKeyBlob(blob),
@@ -26,14 +26,17 @@ export function describeHostKey(blob: Buffer): PresentedHostKey {
   };
 }
 
-export type HostKeyVerdict =
+export type THostKeyVerdict =
   | { kind: "pinned" }
   | { kind: "accepted-new" }
   | { kind: "mismatch"; expected: readonly string[] }
   | { kind: "unknown" };
 
 /** Pinned keys are exact; acceptNew only applies when nothing is pinned. */
-export function judgeHostKey(policy: HostKeyPolicy, presented: PresentedHostKey): HostKeyVerdict {
+export function judgeHostKey(
+  policy: THostKeyPolicy,
+  presented: TPresentedHostKey,
+): THostKeyVerdict {
   const pins = listPinnedKeys(policy);
   if (pins.length > 0) {
     if (pins.some((pin) => pin.fingerprint === presented.fingerprint)) return { kind: "pinned" };
@@ -55,7 +58,7 @@ const signatureAlgorithms: Record<string, readonly ServerHostKeyAlgorithm[]> = {
  * (like OpenSSH's preference for types already in known_hosts). Others stay allowed: a server that lost the
  * pinned key then presents another one and the connection stops with a mismatch naming both.
  */
-export function listPreferredHostKeyAlgorithms(policy: HostKeyPolicy): ServerHostKeyAlgorithm[] {
+export function listPreferredHostKeyAlgorithms(policy: THostKeyPolicy): ServerHostKeyAlgorithm[] {
   const preferred = new Set<ServerHostKeyAlgorithm>();
   for (const pin of listPinnedKeys(policy)) {
     for (const algorithm of signatureAlgorithms[pin.algorithm ?? ""] ?? [])

@@ -2,20 +2,20 @@
 export {
   createSshPool,
   runOnce,
-  type SshPool,
-  type SshPoolOptions,
-  type PoolHostStats,
+  type TSshPool,
+  type TSshPoolOptions,
+  type TPoolHostStats,
 } from "./pool.ts";
 export type {
-  SshTarget,
-  SshAuth,
-  HostKeyPolicy,
-  PinnedHostKey,
-  PresentedHostKey,
-  HostKeyStatus,
-  RunOptions,
-  RunResult,
-  OutputChunk,
+  TSshTarget,
+  TSshAuth,
+  THostKeyPolicy,
+  TPinnedHostKey,
+  TPresentedHostKey,
+  THostKeyStatus,
+  TRunOptions,
+  TRunResult,
+  TOutputChunk,
 } from "./types.ts";
 export { fingerprintKeyBlob, describeHostKey } from "./host-key.ts";
 export {
@@ -27,7 +27,7 @@ export {
   readKnownHostsFile,
   appendKnownHostsLine,
   recordAcceptedHostKey,
-  type KnownHostEntry,
+  type TKnownHostEntry,
 } from "./known-hosts.ts";
 export { parsePrivateKey } from "./auth.ts";
 export {
@@ -54,13 +54,13 @@ export {
   ConnectionLostError,
   ChannelRefusedError,
   PoolClosedError,
-  type RemoteErrorCode,
-  type RemoteKillOutcome,
-  type PrivateKeyProblem,
-  type UnreachableReason,
-  type SudoProblem,
-  type Endpoint,
-  type PartialOutput,
+  type TRemoteErrorCode,
+  type TRemoteKillOutcome,
+  type TPrivateKeyProblem,
+  type TUnreachableReason,
+  type TSudoProblem,
+  type TEndpoint,
+  type TPartialOutput,
 } from "./errors.ts";
 export {
   buildInterpreterCommand,

@@ -3,9 +3,9 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fingerprintKeyBlob, readKeyAlgorithm } from "./host-key.ts";
-import type { HostKeyPolicy, PinnedHostKey, PresentedHostKey, RunResult } from "./types.ts";
+import type { THostKeyPolicy, TPinnedHostKey, TPresentedHostKey, TRunResult } from "./types.ts";
 
-export type KnownHostEntry = {
+export type TKnownHostEntry = {
   /** 1-based line number in the file. */
   line: number;
   marker: "cert-authority" | "revoked" | undefined;
@@ -17,8 +17,8 @@ export type KnownHostEntry = {
 };
 
 /** Parses every usable line; comments, blank and malformed lines are skipped. */
-export function parseKnownHosts(text: string): KnownHostEntry[] {
-  const entries: KnownHostEntry[] = [];
+export function parseKnownHosts(text: string): TKnownHostEntry[] {
+  const entries: TKnownHostEntry[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
     const entry = parseKnownHostsLine(raw, index + 1);
     if (entry !== undefined) entries.push(entry);
@@ -26,7 +26,7 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
   return entries;
 }
 
-function parseKnownHostsLine(raw: string, line: number): KnownHostEntry | undefined {
+function parseKnownHostsLine(raw: string, line: number): TKnownHostEntry | undefined {
   const fields = raw.trim().split(/[ \t]+/);
   const first = fields[0] ?? "";
   if (first === "" || first.startsWith("#")) return undefined;
@@ -87,10 +87,10 @@ function matchesWildcard(pattern: string, name: string): boolean {
 
 /** The plain (non-CA, non-revoked) keys recorded for a host. */
 export function findKnownHostKeys(
-  entries: readonly KnownHostEntry[],
+  entries: readonly TKnownHostEntry[],
   host: string,
   port: number,
-): KnownHostEntry[] {
+): TKnownHostEntry[] {
   const name = formatKnownHostName(host, port);
   return entries.filter(
     (entry) => entry.marker === undefined && matchesKnownHostField(entry.hosts, name),
@@ -103,8 +103,8 @@ export function createHostKeyPolicyFromKnownHosts(
   host: string,
   port: number,
   options: { acceptNew: boolean },
-): HostKeyPolicy {
-  const pinned: PinnedHostKey[] = findKnownHostKeys(parseKnownHosts(text), host, port).map(
+): THostKeyPolicy {
+  const pinned: TPinnedHostKey[] = findKnownHostKeys(parseKnownHosts(text), host, port).map(
     (entry) => ({
       fingerprint: entry.fingerprint,
       algorithm: entry.algorithm,
@@ -116,7 +116,7 @@ export function createHostKeyPolicyFromKnownHosts(
 export function formatKnownHostsLine(
   host: string,
   port: number,
-  key: PresentedHostKey,
+  key: TPresentedHostKey,
   options: { hashed?: boolean } = {},
 ): string {
   const name = formatKnownHostName(host, port);
@@ -150,7 +150,7 @@ export async function recordAcceptedHostKey(
   path: string,
   host: string,
   port: number,
-  result: Pick<RunResult, "hostKey" | "hostKeyStatus">,
+  result: Pick<TRunResult, "hostKey" | "hostKeyStatus">,
   options: { hashed?: boolean } = {},
 ): Promise<boolean> {
   if (result.hostKeyStatus !== "accepted-new") return false;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createChunkForwarder, createMarkerFilter, createOutputCollector } from "./output.ts";
-import type { OutputChunk } from "./types.ts";
-import type { StartMarker } from "./wrap-command.ts";
+import type { TOutputChunk } from "./types.ts";
+import type { TStartMarker } from "./wrap-command.ts";
 
 describe("createOutputCollector", () => {
   it("keeps output up to the cap, counts the rest and flags truncation", () => {
@@ -28,7 +28,7 @@ describe("createOutputCollector", () => {
 
 describe("createChunkForwarder", () => {
   it("decodes UTF-8 characters split across chunks", () => {
-    const seen: OutputChunk[] = [];
+    const seen: TOutputChunk[] = [];
     const forward = createChunkForwarder((chunk) => seen.push(chunk));
     const bytes = Buffer.from("é€", "utf8");
     forward(bytes.subarray(0, 1));
@@ -39,7 +39,7 @@ describe("createChunkForwarder", () => {
   });
 
   it("gives NUL as U+FFFD in the text and keeps it in the bytes", () => {
-    const seen: OutputChunk[] = [];
+    const seen: TOutputChunk[] = [];
     createChunkForwarder((chunk) => seen.push(chunk))(Buffer.from("a\0b"));
     expect(seen[0]?.text).toBe("a\uFFFDb");
     expect(seen[0]?.data).toEqual(Buffer.from("a\0b"));
@@ -50,9 +50,9 @@ describe("createMarkerFilter", () => {
   const nonce = "00112233aabbccdd";
   const marker = `\x1epgrescue ${nonce} 77 12345\x1e\n`;
 
-  const run = (chunks: string[]): { out: string; markers: StartMarker[] } => {
+  const run = (chunks: string[]): { out: string; markers: TStartMarker[] } => {
     const out: Buffer[] = [];
-    const markers: StartMarker[] = [];
+    const markers: TStartMarker[] = [];
     const filter = createMarkerFilter(
       nonce,
       (chunk) => out.push(chunk),

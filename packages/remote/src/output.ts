@@ -1,7 +1,7 @@
 // Output handling for one command: byte caps, incremental UTF-8 decoding, and removal of the wrapper's start marker.
 import { StringDecoder } from "node:string_decoder";
-import { findStartMarker, type StartMarker } from "./wrap-command.ts";
-import type { OutputChunk } from "./types.ts";
+import { findStartMarker, type TStartMarker } from "./wrap-command.ts";
+import type { TOutputChunk } from "./types.ts";
 
 /**
  * Remote bytes as text: invalid UTF-8 becomes U+FFFD, and so does NUL, which no consumer of the text can hold
@@ -11,7 +11,7 @@ function toText(decoded: string): string {
   return decoded.replaceAll("\0", "\uFFFD");
 }
 
-export type OutputCollector = {
+export type TOutputCollector = {
   push: (chunk: Buffer) => void;
   text: () => string;
   readonly truncated: boolean;
@@ -19,7 +19,7 @@ export type OutputCollector = {
 };
 
 /** Keeps at most `maxBytes`; later bytes are counted and dropped, never buffered. */
-export function createOutputCollector(maxBytes: number): OutputCollector {
+export function createOutputCollector(maxBytes: number): TOutputCollector {
   const kept: Buffer[] = [];
   let keptBytes = 0;
   let bytes = 0;
@@ -44,7 +44,7 @@ export function createOutputCollector(maxBytes: number): OutputCollector {
 
 /** Forwards chunks to a callback with text decoded across chunk boundaries. */
 export function createChunkForwarder(
-  callback: ((chunk: OutputChunk) => void) | undefined,
+  callback: ((chunk: TOutputChunk) => void) | undefined,
 ): (data: Buffer) => void {
   if (callback === undefined) return () => undefined;
   const decoder = new StringDecoder("utf8");
@@ -56,7 +56,7 @@ export function createChunkForwarder(
 /** Marker search gives up after this many bytes of stderr (login-shell noise before it is passed through). */
 const markerSearchLimit = 16 * 1024;
 
-export type MarkerFilter = { push: (chunk: Buffer) => void; end: () => void };
+export type TMarkerFilter = { push: (chunk: Buffer) => void; end: () => void };
 
 /**
  * Holds stderr back until the wrapper's start marker is seen, reports it, and passes everything else on,
@@ -65,8 +65,8 @@ export type MarkerFilter = { push: (chunk: Buffer) => void; end: () => void };
 export function createMarkerFilter(
   nonce: string,
   emit: (chunk: Buffer) => void,
-  onMarker: (marker: StartMarker) => void,
-): MarkerFilter {
+  onMarker: (marker: TStartMarker) => void,
+): TMarkerFilter {
   let pending: Buffer | undefined = Buffer.alloc(0);
   const flush = (): void => {
     if (pending !== undefined && pending.length > 0) emit(pending);

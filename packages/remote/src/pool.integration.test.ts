@@ -1,5 +1,5 @@
 // Against a real OpenSSH sshd on a lab host: channel cap, connection reuse and latency, idle close, eviction, drain.
-import { startLabHost, type LabHost } from "@pgrescue/lab";
+import { startLabHost, type TLabHost } from "@pgrescue/lab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AuthFailedError,
@@ -7,12 +7,12 @@ import {
   ConnectionLostError,
   PoolClosedError,
   createSshPool,
-  type SshTarget,
+  type TSshTarget,
 } from "./index.ts";
 import { pinnedTarget } from "./test-support.ts";
 
-let lab: LabHost;
-let postgres: SshTarget;
+let lab: TLabHost;
+let postgres: TSshTarget;
 
 beforeAll(async () => {
   lab = await startLabHost({ name: "remote-pool" });

@@ -1,12 +1,12 @@
 // Connection pool: one SSH connection per target, a cap on concurrent channels, idle close, eviction and drain.
 import { createHash } from "node:crypto";
-import { openConnection, type ConnectOptions, type Connection } from "./connect.ts";
+import { openConnection, type TConnectOptions, type TConnection } from "./connect.ts";
 import { InvalidTargetError, PoolClosedError } from "./errors.ts";
-import { execOnConnection, type ExecSpec } from "./exec.ts";
+import { execOnConnection, type TExecSpec } from "./exec.ts";
 import { validateCommand, validateTarget } from "./validate.ts";
-import type { RunOptions, RunResult, SshTarget } from "./types.ts";
+import type { TRunOptions, TRunResult, TSshTarget } from "./types.ts";
 
-export type SshPoolOptions = {
+export type TSshPoolOptions = {
   /** Concurrent channels per connection; the rest wait in order. sshd's MaxSessions defaults to 10. */
   maxChannelsPerConnection?: number;
   /** An unused connection is closed after this long; 0 closes it as soon as it is unused. */
@@ -24,7 +24,7 @@ export type SshPoolOptions = {
   debug?: (message: string) => void;
 };
 
-export type PoolHostStats = {
+export type TPoolHostStats = {
   host: string;
   port: number;
   username: string;
@@ -34,16 +34,16 @@ export type PoolHostStats = {
   maxActive: number;
 };
 
-export type SshPool = {
-  run(target: SshTarget, command: string, options?: RunOptions): Promise<RunResult>;
+export type TSshPool = {
+  run(target: TSshTarget, command: string, options?: TRunOptions): Promise<TRunResult>;
   /** Refuses new runs, lets accepted ones (running and queued) finish, then closes every connection. */
   close(): Promise<void>;
-  stats(): PoolHostStats[];
+  stats(): TPoolHostStats[];
 };
 
-type Entry = {
-  target: SshTarget;
-  connection: Promise<Connection> | undefined;
+type TEntry = {
+  target: TSshTarget;
+  connection: Promise<TConnection> | undefined;
   active: number;
   maxActive: number;
   waiters: (() => void)[];
@@ -62,7 +62,7 @@ const defaults = {
   maxOutputBytes: 4 * 1024 * 1024,
 };
 
-export function createSshPool(options: SshPoolOptions = {}): SshPool {
+export function createSshPool(options: TSshPoolOptions = {}): TSshPool {
   const settings = { ...defaults, ...withoutUndefined(options) };
   if (
     !Number.isInteger(settings.maxChannelsPerConnection) ||
@@ -70,18 +70,18 @@ export function createSshPool(options: SshPoolOptions = {}): SshPool {
   ) {
     throw new RangeError("maxChannelsPerConnection must be a positive integer");
   }
-  const connectOptions: ConnectOptions = {
+  const connectOptions: TConnectOptions = {
     connectTimeoutMs: settings.connectTimeoutMs,
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
     keepaliveIntervalMs: settings.keepaliveIntervalMs,
     agentSocket: options.agentSocket,
     debug: options.debug,
   };
-  const entries = new Map<string, Entry>();
+  const entries = new Map<string, TEntry>();
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
 
-  const acquire = async (entry: Entry): Promise<void> => {
+  const acquire = async (entry: TEntry): Promise<void> => {
     if (entry.idleTimer !== undefined) clearTimeout(entry.idleTimer);
     entry.idleTimer = undefined;
     if (entry.active >= settings.maxChannelsPerConnection) {
@@ -91,7 +91,7 @@ export function createSshPool(options: SshPoolOptions = {}): SshPool {
     entry.maxActive = Math.max(entry.maxActive, entry.active);
   };
 
-  const release = (key: string, entry: Entry): void => {
+  const release = (key: string, entry: TEntry): void => {
     entry.active -= 1;
     const next = entry.waiters.shift();
     if (next !== undefined) {
@@ -111,7 +111,7 @@ export function createSshPool(options: SshPoolOptions = {}): SshPool {
     else entry.idleTimer = setTimeout(closeIdle, settings.idleTimeoutMs).unref();
   };
 
-  const connectionOf = async (entry: Entry): Promise<Connection> => {
+  const connectionOf = async (entry: TEntry): Promise<TConnection> => {
     if (entry.connection !== undefined) {
       const existing = await entry.connection;
       if (existing.isAlive()) return existing;
@@ -135,10 +135,10 @@ export function createSshPool(options: SshPoolOptions = {}): SshPool {
   };
 
   const run = async (
-    target: SshTarget,
+    target: TSshTarget,
     command: string,
-    runOptions: RunOptions = {},
-  ): Promise<RunResult> => {
+    runOptions: TRunOptions = {},
+  ): Promise<TRunResult> => {
     if (closed) throw new PoolClosedError();
     validateTarget(target);
     validateCommand(command);
@@ -156,7 +156,7 @@ export function createSshPool(options: SshPoolOptions = {}): SshPool {
       };
       entries.set(key, entry);
     }
-    const spec: ExecSpec = {
+    const spec: TExecSpec = {
       command,
       become: target.become,
       stdin: runOptions.stdin,
@@ -206,7 +206,7 @@ export function createSshPool(options: SshPoolOptions = {}): SshPool {
   };
 }
 
-async function endConnection(entry: Entry): Promise<void> {
+async function endConnection(entry: TEntry): Promise<void> {
   if (entry.idleTimer !== undefined) clearTimeout(entry.idleTimer);
   const opening = entry.connection;
   entry.connection = undefined;
@@ -219,7 +219,7 @@ async function endConnection(entry: Entry): Promise<void> {
 }
 
 /** Connections are shared only by identical credentials and host-key policy; secrets enter the key only hashed. */
-export function computeTargetKey(target: SshTarget): string {
+export function computeTargetKey(target: TSshTarget): string {
   const auth = target.auth;
   const secret =
     auth.kind === "key"
@@ -247,11 +247,11 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
 
 /** One command on a throwaway pool: connect, run, disconnect. */
 export async function runOnce(
-  target: SshTarget,
+  target: TSshTarget,
   command: string,
-  options: RunOptions = {},
-  poolOptions: SshPoolOptions = {},
-): Promise<RunResult> {
+  options: TRunOptions = {},
+  poolOptions: TSshPoolOptions = {},
+): Promise<TRunResult> {
   const pool = createSshPool({ ...poolOptions, idleTimeoutMs: 0 });
   try {
     return await pool.run(target, command, options);

@@ -6,8 +6,8 @@ import {
   type TLadderStep,
   type TRung,
 } from "@pgrescue/core";
-import type { SshPool } from "./pool.ts";
-import type { HostKeyStatus, OutputChunk, PresentedHostKey, SshTarget } from "./types.ts";
+import type { TSshPool } from "./pool.ts";
+import type { THostKeyStatus, TOutputChunk, TPresentedHostKey, TSshTarget } from "./types.ts";
 
 /**
  * Headroom of the executor's limit over the step's own bound (`invocation.timeoutSec`, which already covers the
@@ -29,8 +29,8 @@ export function toRunnableAction(step: TLadderStep): TRunnableAction | null {
 }
 
 export type TActionRunOptions = {
-  onStdout?: (chunk: OutputChunk) => void;
-  onStderr?: (chunk: OutputChunk) => void;
+  onStdout?: (chunk: TOutputChunk) => void;
+  onStderr?: (chunk: TOutputChunk) => void;
   signal?: AbortSignal;
 };
 
@@ -43,8 +43,8 @@ export type TActionRun = {
   report: TActionOutput;
   durationMs: number;
   wrappedCommand: string;
-  hostKey: PresentedHostKey;
-  hostKeyStatus: HostKeyStatus;
+  hostKey: TPresentedHostKey;
+  hostKeyStatus: THostKeyStatus;
 };
 
 /**
@@ -52,8 +52,8 @@ export type TActionRun = {
  * not an error; connection problems and the executor's timeout throw typed RemoteErrors.
  */
 export async function runActionOverSsh(
-  pool: SshPool,
-  target: SshTarget,
+  pool: TSshPool,
+  target: TSshTarget,
   action: TRunnableAction,
   options: TActionRunOptions = {},
 ): Promise<TActionRun> {

@@ -19,25 +19,25 @@ import {
 import { expectSnapshotMatchesLab } from "@pgrescue/core/testing";
 import {
   startLabHost,
-  type LabHost,
-  type LabInstance,
-  type Scenario,
-  type ScenarioState,
+  type TLabHost,
+  type TLabInstance,
+  type TScenario,
+  type TScenarioState,
 } from "@pgrescue/lab";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { diagnoseOverSsh } from "./diagnose.ts";
 import { buildInterpreterCommand, type TScriptInterpreter } from "./interpreter.ts";
-import { createSshPool, type SshPool } from "./pool.ts";
+import { createSshPool, type TSshPool } from "./pool.ts";
 import { pinnedTarget } from "./test-support.ts";
-import type { SshTarget } from "./types.ts";
+import type { TSshTarget } from "./types.ts";
 
 const SHELLS = ["dash", "bash --posix", "busybox sh"] as const satisfies TScriptInterpreter[];
 type TShell = (typeof SHELLS)[number];
 
-let lab: LabHost;
-let pool: SshPool;
-let target: SshTarget;
-let instance: LabInstance;
+let lab: TLabHost;
+let pool: TSshPool;
+let target: TSshTarget;
+let instance: TLabInstance;
 
 beforeAll(async () => {
   lab = await startLabHost({ name: "itest-shells" });
@@ -136,7 +136,7 @@ async function runRung(shell: TShell, plan: TLadderPlan, rung: TRung): Promise<T
 }
 
 /** The broken host read by the probe under each shell: identical readings, each true to the lab. */
-async function expectSameReading(state: ScenarioState): Promise<void> {
+async function expectSameReading(state: TScenarioState): Promise<void> {
   const readings = new Map<TShell, ReturnType<typeof readingOf>>();
   for (const shell of SHELLS) {
     const snapshot = await diagnoseWith(shell);
@@ -152,7 +152,7 @@ async function expectSameReading(state: ScenarioState): Promise<void> {
  * first break is also read by the probe under every shell. Returns dash's runs.
  */
 async function expectSameRecovery(
-  scenario: Scenario,
+  scenario: TScenario,
   steps: readonly TStepSpec[],
 ): Promise<TStepRun[]> {
   const runs = new Map<TShell, TStepRun[]>();

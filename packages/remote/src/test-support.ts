@@ -4,10 +4,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LabHost, LabLogin } from "@pgrescue/lab";
-import type { SshAuth, SshTarget } from "./types.ts";
+import type { TLabHost, TLabLogin } from "@pgrescue/lab";
+import type { TSshAuth, TSshTarget } from "./types.ts";
 
-export function pinnedTarget(lab: LabHost, login: LabLogin, auth?: SshAuth): SshTarget {
+export function pinnedTarget(lab: TLabHost, login: TLabLogin, auth?: TSshAuth): TSshTarget {
   return {
     host: lab.ssh.host,
     port: lab.ssh.port,
@@ -18,21 +18,21 @@ export function pinnedTarget(lab: LabHost, login: LabLogin, auth?: SshAuth): Ssh
 }
 
 /** Live (non-zombie) processes on the lab host whose command line contains `tag`. */
-export async function listLiveProcesses(lab: LabHost, tag: string): Promise<string[]> {
+export async function listLiveProcesses(lab: TLabHost, tag: string): Promise<string[]> {
   const { stdout } = await lab.exec("ps -eo pid=,stat=,args=");
   return stdout
     .split("\n")
     .filter((line) => line.includes(tag) && !/^\s*\d+\s+Z/.test(line) && !line.includes("ps -eo"));
 }
 
-export type TestAgent = {
+export type TTestAgent = {
   socket: string;
   add(keyPath: string): Promise<void>;
   stop(): Promise<void>;
 };
 
 /** A real ssh-agent in the foreground (-D) so that this test owns its PID and can end it. */
-export async function startAgent(): Promise<TestAgent> {
+export async function startAgent(): Promise<TTestAgent> {
   const dir = await mkdtemp(join(tmpdir(), "pgrescue-agent-"));
   const socket = join(dir, "agent.sock");
   const agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: ["ignore", "pipe", "pipe"] });

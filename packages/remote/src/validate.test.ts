@@ -8,7 +8,7 @@ import {
   validateTarget,
   validateUserName,
 } from "./validate.ts";
-import type { SshTarget } from "./types.ts";
+import type { TSshTarget } from "./types.ts";
 
 describe("validateHost", () => {
   it.each([
@@ -110,7 +110,7 @@ describe("validateCommand", () => {
 });
 
 describe("validateTarget", () => {
-  const target: SshTarget = {
+  const target: TSshTarget = {
     host: "db1",
     port: 22,
     username: "postgres",

@@ -2,7 +2,7 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { quoteForDisplay } from "@pgrescue/core";
 import { InvalidTargetError } from "./errors.ts";
-import type { HostKeyPolicy, PinnedHostKey, SshTarget } from "./types.ts";
+import type { THostKeyPolicy, TPinnedHostKey, TSshTarget } from "./types.ts";
 
 const labelPattern = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const zonePattern = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -11,13 +11,13 @@ const userPattern = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 const fingerprintPattern = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 /** A host as given by the operator, checked and split into the forms each consumer needs. */
-export type ValidHost = {
+export type TValidHost = {
   /** What the socket connects to (IPv6 without brackets). */
   address: string;
   kind: "name" | "ipv4" | "ipv6";
 };
 
-export function validateHost(input: string): ValidHost {
+export function validateHost(input: string): TValidHost {
   if (input.length === 0) throw new InvalidTargetError("host", "it is empty");
   if (/[\s\0]/.test(input)) throw new InvalidTargetError("host", "it contains whitespace or NUL");
   const bracketed = /^\[(.*)\]$/.exec(input);
@@ -83,7 +83,7 @@ export function validateFingerprint(fingerprint: string): string {
   return fingerprint;
 }
 
-export function listPinnedKeys(policy: HostKeyPolicy): readonly PinnedHostKey[] {
+export function listPinnedKeys(policy: THostKeyPolicy): readonly TPinnedHostKey[] {
   const pinned = policy.pinned;
   if (pinned === undefined) return [];
   return "fingerprint" in pinned ? [pinned] : pinned;
@@ -96,7 +96,7 @@ export function validateCommand(command: string): string {
 }
 
 /** Checks a whole target; returns the socket address. Throws InvalidTargetError. */
-export function validateTarget(target: SshTarget): ValidHost {
+export function validateTarget(target: TSshTarget): TValidHost {
   const host = validateHost(target.host);
   validatePort(target.port);
   validateUserName("username", target.username);
@@ -109,7 +109,7 @@ export function validateTarget(target: SshTarget): ValidHost {
   return host;
 }
 
-function validateAuth(target: SshTarget): void {
+function validateAuth(target: TSshTarget): void {
   const auth = target.auth;
   if (auth.kind === "password" && auth.password.length === 0)
     throw new InvalidTargetError("auth.password", "it is empty");

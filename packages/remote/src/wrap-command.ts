@@ -6,7 +6,7 @@ import { validateCommand, validateUserName } from "./validate.ts";
 /** Grace between the remote `timeout`'s SIGTERM and its SIGKILL. */
 export const remoteKillAfterSeconds = 2;
 
-export type WrapSpec = {
+export type TWrapSpec = {
   command: string;
   become?: string;
   /** Backstop enforced by coreutils `timeout` on the host, even if this process dies or the connection drops. */
@@ -22,7 +22,7 @@ export type WrapSpec = {
  * and its leader's start time; `timeout` makes that group the command's own, so every child
  * that stays in it can be killed at once and identified safely later.
  */
-export function wrapCommand(spec: WrapSpec): string {
+export function wrapCommand(spec: TWrapSpec): string {
   validateCommand(spec.command);
   const nonce = validateNonce(spec.nonce);
   const seconds = validateSeconds(spec.remoteTimeoutSeconds);
@@ -37,7 +37,7 @@ export function wrapCommand(spec: WrapSpec): string {
   return runAsLoginOrBecome(spec.become, inner);
 }
 
-export type KillSpec = { pgid: number; startTime: string; become?: string };
+export type TKillSpec = { pgid: number; startTime: string; become?: string };
 
 /** Exit codes of the kill script. */
 export const killScriptExit = { gone: 0, stillAlive: 4 } as const;
@@ -50,7 +50,7 @@ export const killScriptExit = { gone: 0, stillAlive: 4 } as const;
  * PID reused meanwhile is never signalled. The group's number cannot be reused while any member lives,
  * so if its leader PID now shows another start time the group is already gone and nothing is signalled.
  */
-export function buildKillCommand(spec: KillSpec): string {
+export function buildKillCommand(spec: TKillSpec): string {
   const pgid = validatePositiveInteger("process group id", spec.pgid);
   if (!/^[0-9]{1,20}$/.test(spec.startTime))
     throw new InvalidTargetError("start time", `"${spec.startTime}" is not a number`);
@@ -97,13 +97,13 @@ function runAsLoginOrBecome(become: string | undefined, script: string): string 
   return `exec ${sudo}env LC_ALL=C /bin/sh -c ${shellQuote(script)}`;
 }
 
-export type StartMarker = { pgid: number; startTime: string };
+export type TStartMarker = { pgid: number; startTime: string };
 
 /** Finds this run's start marker in stderr read as latin1 (so indices are byte offsets). */
 export function findStartMarker(
   latin1: string,
   nonce: string,
-): { marker: StartMarker; start: number; end: number } | undefined {
+): { marker: TStartMarker; start: number; end: number } | undefined {
   const pattern = new RegExp(
     `\\x1epgrescue ${validateNonce(nonce)} ([0-9]{1,10}) ([0-9]{1,20})\\x1e\\n`,
   );

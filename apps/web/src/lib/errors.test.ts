@@ -9,11 +9,11 @@ function clientError(message: string, data: Record<string, unknown>) {
 
 describe("readError", () => {
   it("turns the server's zod tree into messages per field path", () => {
-    const schema = z.object({
+    const ZForm = z.object({
       name: z.string().regex(/^[a-z]+$/, "a host name is letters"),
       auth: z.object({ kind: z.literal("key"), privateKey: z.string().min(1, "paste the key") }),
     });
-    const result = schema.safeParse({ name: "DB 1", auth: { kind: "key", privateKey: "" } });
+    const result = ZForm.safeParse({ name: "DB 1", auth: { kind: "key", privateKey: "" } });
     if (result.success) throw new Error("expected a failure");
     const info = readError(
       clientError(result.error.message, {

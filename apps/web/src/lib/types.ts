@@ -1,18 +1,22 @@
 // Shapes the UI receives from the API, inferred from the router's type (types only: nothing of the
 // server reaches the browser bundle).
-import type { AppRouter, TIncidentEvent } from "@pgrescue/api";
+import type { TAppRouter, TIncidentEvent } from "@pgrescue/api";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 
-export type RouterOutputs = inferRouterOutputs<AppRouter>;
-export type RouterInputs = inferRouterInputs<AppRouter>;
+export type TRouterOutputs = inferRouterOutputs<TAppRouter>;
+export type TRouterInputs = inferRouterInputs<TAppRouter>;
+/* eslint-disable @typescript-eslint/naming-convention -- the old names, still imported by the components another change rewrites (issue 10); use TRouterOutputs / TRouterInputs */
+export type RouterOutputs = TRouterOutputs;
+export type RouterInputs = TRouterInputs;
+/* eslint-enable @typescript-eslint/naming-convention */
 
-export type TRole = RouterOutputs["users"]["me"]["role"];
-export type THostItem = RouterOutputs["hosts"]["list"][number];
-export type TInstanceItem = RouterOutputs["instances"]["list"][number];
-export type TStoredDiagnosis = RouterOutputs["instances"]["snapshot"];
+export type TRole = TRouterOutputs["users"]["me"]["role"];
+export type THostItem = TRouterOutputs["hosts"]["list"][number];
+export type TInstanceItem = TRouterOutputs["instances"]["list"][number];
+export type TStoredDiagnosis = TRouterOutputs["instances"]["snapshot"];
 export type TSnapshotView = TStoredDiagnosis["snapshot"];
-export type TIncidentSummary = RouterOutputs["incidents"]["list"]["items"][number];
-export type TIncidentDetail = RouterOutputs["incidents"]["get"];
+export type TIncidentSummary = TRouterOutputs["incidents"]["list"]["items"][number];
+export type TIncidentDetail = TRouterOutputs["incidents"]["get"];
 export type TStepView = TIncidentDetail["steps"][number];
 export type TStepStatus = TStepView["status"];
 export type TIncidentOutcome = NonNullable<TIncidentSummary["outcome"]>;

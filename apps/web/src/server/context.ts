@@ -1,12 +1,12 @@
 // The tRPC context for every request: the store, the runtime, and the actor behind the API token
 // (Authorization header) or the session cookie (same origin only).
 import "server-only";
-import { createContext, resolveRequestActor, type Context } from "@pgrescue/api";
+import { createContext, resolveRequestActor, type TContext } from "@pgrescue/api";
 import packageJson from "../../package.json" with { type: "json" };
 import { getAuth, getDb, getRuntime, serverEnv } from "./deps";
 import { clientIp } from "./session";
 
-export async function createRequestContext({ req }: { req: Request }): Promise<Context> {
+export async function createRequestContext({ req }: { req: Request }): Promise<TContext> {
   const env = serverEnv();
   const db = getDb(env);
   const clientAddress = clientIp(req.headers);

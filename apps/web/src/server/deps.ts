@@ -12,32 +12,32 @@ import {
   type TLogger,
   type TRuntime,
 } from "@pgrescue/api";
-import { createDb, type Db } from "@pgrescue/db";
-import { readServerEnv, type ServerEnv } from "~/env";
+import { createDb, type TDb } from "@pgrescue/db";
+import { readServerEnv, type TServerEnv } from "~/env";
 
 const globalForServer = globalThis as unknown as {
-  pgrescueDb?: Db;
+  pgrescueDb?: TDb;
   pgrescueLogger?: TLogger;
   pgrescueVaultKey?: Promise<Buffer>;
   pgrescueRuntime?: Promise<TRuntime>;
   pgrescueAuth?: Promise<TAuth>;
 };
 
-export function serverEnv(): ServerEnv {
+export function serverEnv(): TServerEnv {
   return readServerEnv();
 }
 
-export function getDb(env: ServerEnv = serverEnv()): Db {
+export function getDb(env: TServerEnv = serverEnv()): TDb {
   globalForServer.pgrescueDb ??= createDb(env.DATABASE_URL);
   return globalForServer.pgrescueDb;
 }
 
-export function getLogger(env: ServerEnv = serverEnv()): TLogger {
+export function getLogger(env: TServerEnv = serverEnv()): TLogger {
   globalForServer.pgrescueLogger ??= createLogger(env.log);
   return globalForServer.pgrescueLogger;
 }
 
-function getVaultKey(env: ServerEnv): Promise<Buffer> {
+function getVaultKey(env: TServerEnv): Promise<Buffer> {
   globalForServer.pgrescueVaultKey ??= loadVaultKey({
     base64Key: env.PGRESCUE_SECRET_KEY,
     dataDir: env.dataDir,
@@ -45,7 +45,7 @@ function getVaultKey(env: ServerEnv): Promise<Buffer> {
   return globalForServer.pgrescueVaultKey;
 }
 
-export function getRuntime(env: ServerEnv = serverEnv()): Promise<TRuntime> {
+export function getRuntime(env: TServerEnv = serverEnv()): Promise<TRuntime> {
   globalForServer.pgrescueRuntime ??= getVaultKey(env).then((key) =>
     createRuntime({
       vault: createVault(key),
@@ -56,7 +56,7 @@ export function getRuntime(env: ServerEnv = serverEnv()): Promise<TRuntime> {
   return globalForServer.pgrescueRuntime;
 }
 
-export function getAuth(env: ServerEnv = serverEnv()): Promise<TAuth> {
+export function getAuth(env: TServerEnv = serverEnv()): Promise<TAuth> {
   globalForServer.pgrescueAuth ??= getVaultKey(env).then((key) =>
     createAuth(getDb(env), {
       secret: deriveAuthSecret(key),

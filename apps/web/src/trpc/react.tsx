@@ -1,7 +1,7 @@
 "use client";
 // The browser's tRPC client: TanStack Query + superjson; queries and mutations over HTTP batch,
 // subscriptions (live step output) over server-sent events. The session cookie rides along by itself.
-import type { AppRouter } from "@pgrescue/api";
+import type { TAppRouter } from "@pgrescue/api";
 import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
@@ -9,7 +9,7 @@ import { useState, type ReactNode } from "react";
 import superjson from "superjson";
 import { isClientError, isSessionMissing } from "~/lib/errors";
 
-export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
+export const { TRPCProvider, useTRPC } = createTRPCContext<TAppRouter>();
 
 /** Pages anyone may see; elsewhere a query that finds no session sends the user to sign in. */
 const PUBLIC_PATHS = new Set(["/", "/sign-in"]);
@@ -36,7 +36,7 @@ function makeQueryClient() {
 export function TRPCReactProvider({ children }: { children: ReactNode }) {
   const [queryClient] = useState(makeQueryClient);
   const [trpcClient] = useState(() =>
-    createTRPCClient<AppRouter>({
+    createTRPCClient<TAppRouter>({
       links: [
         splitLink({
           condition: (op) => op.type === "subscription",

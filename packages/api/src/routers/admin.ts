@@ -26,7 +26,7 @@ import {
 const ZRole = z.enum(["VIEWER", "OPERATOR", "APPROVER", "ADMIN"]);
 const ZEmail = z.email({ message: "enter an e-mail address like dba@example.com" }).max(320);
 const ZName = createFreeText(200);
-export const ZPasswordSchema = z
+export const ZPassword = z
   .string()
   .min(PASSWORD_RULES.min, `a password needs at least ${String(PASSWORD_RULES.min)} characters`)
   .max(PASSWORD_RULES.max, `a password has at most ${String(PASSWORD_RULES.max)} characters`)
@@ -51,7 +51,7 @@ export const usersRouter = createTRPCRouter({
     .query(({ ctx }) => ({ id: ctx.actor.id, label: ctx.actor.label, role: ctx.actor.role })),
   list: adminProcedure.output(z.array(ZUserRow)).query(({ ctx }) => listUsers(ctx.db)),
   create: adminProcedure
-    .input(z.object({ email: ZEmail, name: ZName, role: ZRole, password: ZPasswordSchema }))
+    .input(z.object({ email: ZEmail, name: ZName, role: ZRole, password: ZPassword }))
     .output(z.object({ id: z.string() }))
     .mutation(({ ctx, input }) => createUser(ctx.db, ctx.actor, input)),
   setRole: adminProcedure
@@ -69,7 +69,7 @@ export const usersRouter = createTRPCRouter({
       return ok;
     }),
   resetPassword: adminProcedure
-    .input(z.object({ userId: ZId, password: ZPasswordSchema }))
+    .input(z.object({ userId: ZId, password: ZPassword }))
     .output(ZOk)
     .mutation(async ({ ctx, input }) => {
       await resetUserPassword(ctx.db, ctx.actor, input);
@@ -79,7 +79,7 @@ export const usersRouter = createTRPCRouter({
     .input(
       z.object({
         currentPassword: z.string().min(1).max(PASSWORD_RULES.max),
-        newPassword: ZPasswordSchema,
+        newPassword: ZPassword,
       }),
     )
     .output(ZOk)
@@ -147,7 +147,7 @@ export const setupRouter = createTRPCRouter({
           .regex(/^[A-Za-z0-9_-]{43}$/, "paste the whole setup link from the console's log"),
         email: ZEmail,
         name: ZName,
-        password: ZPasswordSchema,
+        password: ZPassword,
       }),
     )
     .output(z.object({ email: z.string() }))

@@ -2,8 +2,8 @@
 // read back through audit.list (filters, pagination) and the incident export; and the store itself refusing to
 // change or delete an event, except what deleting a user or an incident does to it.
 import { randomBytes } from "node:crypto";
-import { createDb, type Db, type Prisma } from "@pgrescue/db";
-import { startLabHost, type LabHost } from "@pgrescue/lab";
+import { createDb, type TDb, type Prisma } from "@pgrescue/db";
+import { startLabHost, type TLabHost } from "@pgrescue/lab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContext } from "../context.ts";
 import { createCaller } from "../root.ts";
@@ -16,7 +16,7 @@ type TAuditItem = TAuditPage["items"][number];
 
 const APPROVER_PASSWORD = `approver-${randomBytes(9).toString("base64url")}`;
 
-let lab: LabHost;
+let lab: TLabHost;
 let server: TTestServer;
 let admin: TCaller;
 let operator: TCaller;
@@ -232,7 +232,7 @@ describe("the incident export", () => {
 
 describe("the store keeps the audit trail append-only", () => {
   // the owner of the table: the trigger holds even for it (the console's own role may not even try, see the store's tests)
-  let owner: Db;
+  let owner: TDb;
   beforeAll(() => {
     owner = createDb(server.store.ownerUrl);
   });

@@ -4,7 +4,7 @@ import { listAuditEvents, ZAuditListInput } from "../services/audit.ts";
 import { adminProcedure, createTRPCRouter } from "../trpc.ts";
 import { ZJson } from "./schemas.ts";
 
-export const ZAuditEventSchema = z.object({
+export const ZAuditEvent = z.object({
   id: z.string(),
   at: z.date(),
   actorId: z.string().nullable(),
@@ -20,6 +20,6 @@ export const ZAuditEventSchema = z.object({
 export const auditRouter = createTRPCRouter({
   list: adminProcedure
     .input(ZAuditListInput)
-    .output(z.object({ items: z.array(ZAuditEventSchema), nextCursor: z.string().nullable() }))
+    .output(z.object({ items: z.array(ZAuditEvent), nextCursor: z.string().nullable() }))
     .query(({ ctx, input }) => listAuditEvents(ctx.db, input)),
 });

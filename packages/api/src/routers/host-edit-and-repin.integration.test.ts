@@ -4,16 +4,16 @@
 // accepted exactly the key presented now lifts the block.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { rotateHostKey, startLabHost, type LabHost, type LabInstance } from "@pgrescue/lab";
+import { rotateHostKey, startLabHost, type TLabHost, type TLabInstance } from "@pgrescue/lab";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TTestServer } from "../testing.ts";
 
 type TCaller = Awaited<ReturnType<TTestServer["callerAs"]>>["caller"];
 
-let lab: LabHost;
-let other: LabHost;
-let pg: LabInstance;
+let lab: TLabHost;
+let other: TLabHost;
+let pg: TLabInstance;
 let server: TTestServer;
 let admin: TCaller;
 let adminLabel: string;

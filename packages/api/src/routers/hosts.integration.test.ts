@@ -4,15 +4,15 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startLabHost, type LabHost, type LabInstance } from "@pgrescue/lab";
+import { startLabHost, type TLabHost, type TLabInstance } from "@pgrescue/lab";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TTestServer } from "../testing.ts";
 
 type TCaller = Awaited<ReturnType<TTestServer["callerAs"]>>["caller"];
 
-let lab: LabHost;
-let pg: LabInstance;
+let lab: TLabHost;
+let pg: TLabInstance;
 let server: TTestServer;
 let admin: TCaller;
 let operator: TCaller;

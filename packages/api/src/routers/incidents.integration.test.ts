@@ -3,11 +3,11 @@
 import {
   diffHostStates,
   startLabHost,
-  type HostState,
-  type LabHost,
-  type LabInstance,
-  type Scenario,
-  type ScenarioState,
+  type THostState,
+  type TLabHost,
+  type TLabInstance,
+  type TScenario,
+  type TScenarioState,
 } from "@pgrescue/lab";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,12 +16,12 @@ import { startTestServer, type TTestServer } from "../testing.ts";
 
 type TCaller = Awaited<ReturnType<TTestServer["callerAs"]>>["caller"];
 
-let lab: LabHost;
+let lab: TLabHost;
 let server: TTestServer;
 let admin: TCaller;
 let operator: TCaller;
 let approver: TCaller;
-const instances = new Map<string, { lab: LabInstance; id: string }>();
+const instances = new Map<string, { lab: TLabInstance; id: string }>();
 
 beforeAll(async () => {
   lab = await startLabHost({ name: "itest-incidents" });
@@ -59,13 +59,13 @@ afterAll(async () => {
   await lab.stop();
 });
 
-function instance(name: string): { lab: LabInstance; id: string } {
+function instance(name: string): { lab: TLabInstance; id: string } {
   const found = instances.get(name);
   if (found === undefined) throw new Error(`no instance ${name}`);
   return found;
 }
 
-async function query(pg: LabInstance, sql: string): Promise<string> {
+async function query(pg: TLabInstance, sql: string): Promise<string> {
   const result = await lab.exec(
     `'${pg.binDir}/psql' -X -At -h '${pg.socketDir}' -p ${String(pg.port)} -U postgres -d postgres -c "${sql}"`,
     { user: "postgres" },
@@ -107,7 +107,7 @@ async function driveToHealthy(incidentId: string, first: TStep | null): Promise<
 
 /** Everything on the host that is not the instance's: other processes and every IPC object not listed as ours. */
 function foreignState(
-  state: HostState,
+  state: THostState,
   pgdata: string,
   ours: { shmids: number[]; semids: number[] },
 ) {
@@ -173,8 +173,8 @@ async function expectCompleteHistory(incidentId: string): Promise<void> {
 
 async function runScenario(
   name: string,
-  scenario: Scenario,
-): Promise<{ state: ScenarioState; verdicts: string[]; incidentId: string }> {
+  scenario: TScenario,
+): Promise<{ state: TScenarioState; verdicts: string[]; incidentId: string }> {
   const { lab: pg, id } = instance(name);
   await lab.breakInstance(pg, "healthy");
   const state = await lab.breakInstance(pg, scenario);
@@ -251,7 +251,11 @@ describe("whole incidents to healthy", () => {
 });
 
 describe("approvals that run nothing, and drift", () => {
-  async function openOnZombies(): Promise<{ incidentId: string; rung3: TStep; before: HostState }> {
+  async function openOnZombies(): Promise<{
+    incidentId: string;
+    rung3: TStep;
+    before: THostState;
+  }> {
     const { lab: pg, id } = instance("pg15");
     await lab.breakInstance(pg, "healthy");
     await lab.breakInstance(pg, "zombies");
@@ -267,7 +271,7 @@ describe("approvals that run nothing, and drift", () => {
   async function expectNothingRan(
     incidentId: string,
     stepId: string,
-    before: HostState,
+    before: THostState,
   ): Promise<void> {
     const detail = await operator.incidents.get({ incidentId });
     const step = detail.steps.find((candidate) => candidate.id === stepId);

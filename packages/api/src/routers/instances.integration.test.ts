@@ -1,18 +1,18 @@
 // instances.history and instances.changes through createCaller (real store, a real lab host over sshd): two diagnoses around a break, read back and compared.
 import { diffSnapshots } from "@pgrescue/core";
-import { startLabHost, type LabHost, type LabInstance } from "@pgrescue/lab";
+import { startLabHost, type TLabHost, type TLabInstance } from "@pgrescue/lab";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TTestServer } from "../testing.ts";
 
 type TCaller = Awaited<ReturnType<TTestServer["callerAs"]>>["caller"];
 
-let lab: LabHost;
+let lab: TLabHost;
 let server: TTestServer;
 let operator: TCaller;
 let viewer: TCaller;
 let instanceId = "";
-let pg: LabInstance;
+let pg: TLabInstance;
 
 beforeAll(async () => {
   lab = await startLabHost({ name: "itest-history" });

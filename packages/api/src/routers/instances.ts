@@ -17,7 +17,7 @@ import {
 import { adminProcedure, createTRPCRouter, operatorProcedure, viewerProcedure } from "../trpc.ts";
 import { ZDataDirRef, ZId } from "../services/inputs.ts";
 
-export const ZInstanceSchema = z.object({
+export const ZInstance = z.object({
   id: z.string(),
   name: z.string(),
   dataDir: z.string(),
@@ -29,7 +29,7 @@ export const ZInstanceSchema = z.object({
   createdAt: z.date(),
 });
 
-export const ZDiagnosisSchema = z.object({
+export const ZDiagnosis = z.object({
   snapshotId: z.string(),
   takenAt: z.date(),
   snapshot: ZSnapshot,
@@ -39,7 +39,7 @@ export const ZDiagnosisSchema = z.object({
 });
 
 /** A stored diagnosis read back (the instance page after a reload, an incident's re-diagnosis), raw probe output on demand. */
-export const ZStoredDiagnosisSchema = z.object({
+export const ZStoredDiagnosis = z.object({
   snapshotId: z.string(),
   instanceId: z.string(),
   incidentId: z.string().nullable(),
@@ -54,7 +54,7 @@ export const ZStoredDiagnosisSchema = z.object({
     .nullable(),
 });
 
-export const ZSnapshotChangeSchema = z.object({
+export const ZSnapshotChange = z.object({
   area: z.enum(SNAPSHOT_CHANGE_AREAS),
   kind: z.enum(["appeared", "disappeared", "changed", "unchanged-stuck"]),
   subject: z.string().nullable(),
@@ -71,13 +71,13 @@ const ZInstanceRef = z.union([
 export const instancesRouter = createTRPCRouter({
   add: adminProcedure
     .input(ZAddInstanceInput)
-    .output(ZInstanceSchema)
+    .output(ZInstance)
     .mutation(({ ctx, input }) => addInstance(ctx.db, ctx.actor, input)),
   list: viewerProcedure
     .input(z.object({ host: ZHostName.optional() }).optional())
     .output(
       z.array(
-        ZInstanceSchema.extend({
+        ZInstance.extend({
           snapshots: z.array(z.object({ id: z.string(), verdict: z.string(), takenAt: z.date() })),
         }),
       ),
@@ -111,17 +111,17 @@ export const instancesRouter = createTRPCRouter({
         previous: z
           .object({ snapshotId: z.string(), takenAt: z.date(), verdict: z.string() })
           .nullable(),
-        changes: z.array(ZSnapshotChangeSchema),
+        changes: z.array(ZSnapshotChange),
       }),
     )
     .query(({ ctx, input }) => getChangesSincePrevious(ctx.db, input.snapshotId)),
   snapshot: viewerProcedure
     .input(z.object({ snapshotId: ZId, includeRaw: z.boolean().default(false) }))
-    .output(ZStoredDiagnosisSchema)
+    .output(ZStoredDiagnosis)
     .query(({ ctx, input }) => getStoredDiagnosis(ctx.db, input.snapshotId, input.includeRaw)),
   diagnose: operatorProcedure
     .input(ZInstanceRef)
-    .output(ZDiagnosisSchema)
+    .output(ZDiagnosis)
     .mutation(async ({ ctx, input }) => {
       const instance = await findInstance(
         ctx.db,

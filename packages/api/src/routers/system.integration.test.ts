@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { openTestStore, migrationsDir } from "@pgrescue/db/testing";
-import type { Store } from "@pgrescue/db/store";
+import type { TStore } from "@pgrescue/db/store";
 import { createDb } from "@pgrescue/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createContext } from "../context.ts";
@@ -18,7 +18,7 @@ const ALL_MIGRATIONS = readdirSync(migrationsDir)
   .sort();
 
 describe("system.health", () => {
-  let store: Store;
+  let store: TStore;
   beforeAll(async () => {
     store = await openTestStore();
   });

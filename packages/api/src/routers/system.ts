@@ -3,7 +3,7 @@ import { checkStoreHealth } from "@pgrescue/db";
 import { z } from "zod";
 import { createTRPCRouter, publicProcedure } from "../trpc.ts";
 
-export const ZHealthSchema = z.object({
+export const ZHealth = z.object({
   ok: z.boolean(),
   version: z.string(),
   store: z.object({
@@ -15,10 +15,10 @@ export const ZHealthSchema = z.object({
     error: z.string().optional(),
   }),
 });
-export type THealth = z.infer<typeof ZHealthSchema>;
+export type THealth = z.infer<typeof ZHealth>;
 
 export const systemRouter = createTRPCRouter({
-  health: publicProcedure.output(ZHealthSchema).query(async ({ ctx }) => {
+  health: publicProcedure.output(ZHealth).query(async ({ ctx }) => {
     const store = await checkStoreHealth(ctx.db, ctx.config.migrationsDir);
     return {
       ok: store.reachable && store.migrations.pending.length === 0,

@@ -1,5 +1,5 @@
 // The append-only audit trail: one function writes every event, one reads them back for admins.
-import type { Db, Prisma } from "@pgrescue/db";
+import type { TDb, Prisma } from "@pgrescue/db";
 import { z } from "zod";
 import type { TActor } from "./actor.ts";
 import { createSearchText, ZDateFilter } from "./inputs.ts";
@@ -13,7 +13,7 @@ export type TAuditInput = {
   details?: Record<string, unknown>;
 };
 
-type TAuditWriter = Pick<Db, "auditEvent">;
+type TAuditWriter = Pick<TDb, "auditEvent">;
 
 /** A signed-in user, or (id null) an operator at the console's host running a command such as `pnpm rotate-key`. */
 type TAuditActor = TActor | { id: null; label: string; ip?: string | undefined };
@@ -122,7 +122,7 @@ function auditWhere(input: TAuditListInput): Prisma.AuditEventWhereInput {
 
 /** Newest first, keyset-paginated on the id (ids only grow), so a deep page costs what the first one does. */
 export async function listAuditEvents(
-  db: Db,
+  db: TDb,
   input: TAuditListInput,
 ): Promise<{ items: TAuditEvent[]; nextCursor: string | null }> {
   const rows = await db.auditEvent.findMany({

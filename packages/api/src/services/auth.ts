@@ -3,7 +3,7 @@
 // path for every password sign-in: a per-address limit kept in the store (the address from the front, never from the
 // client), JSON only, and a per-account lockout after repeated failures that the audit trail records and counts.
 import { hkdfSync, randomUUID } from "node:crypto";
-import type { Db } from "@pgrescue/db";
+import type { TDb } from "@pgrescue/db";
 import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import { z } from "zod";
@@ -41,7 +41,7 @@ export function deriveAuthSecret(vaultKey: Buffer): string {
   ).toString("base64url");
 }
 
-export function createAuth(db: Db, options: TAuthOptions) {
+export function createAuth(db: TDb, options: TAuthOptions) {
   const publicUrl = options.publicUrl === undefined ? undefined : new URL(options.publicUrl);
   return betterAuth({
     appName: "pgrescue",
@@ -103,7 +103,7 @@ export type TAuth = ReturnType<typeof createAuth>;
  */
 export async function resolveSessionActor(
   auth: TAuth,
-  db: Db,
+  db: TDb,
   headers: Headers,
   ip?: string,
 ): Promise<TActor | null> {
@@ -137,7 +137,7 @@ export function isSameOriginRequest(req: { method: string; headers: Headers }): 
 /** The actor of an API request: a bearer token when one is sent, else the session cookie from this origin. */
 export async function resolveRequestActor(
   auth: TAuth,
-  db: Db,
+  db: TDb,
   req: { method: string; headers: Headers },
   ip?: string,
 ): Promise<TActor | null> {
@@ -163,7 +163,7 @@ type TAccountRef = { email: string; userId: string | null };
  * since the window opened, or since its last successful sign-in, password change or reset, whichever is later.
  */
 export async function countRecentFailures(
-  db: Db,
+  db: TDb,
   account: TAccountRef,
   now = new Date(),
 ): Promise<number> {
@@ -207,7 +207,7 @@ export async function countRecentFailures(
 }
 
 /** Whether the account is locked now (five failed attempts in the window); its sign-ins and password changes wait. */
-export async function isAccountLocked(db: Db, account: TAccountRef): Promise<boolean> {
+export async function isAccountLocked(db: TDb, account: TAccountRef): Promise<boolean> {
   return (await countRecentFailures(db, account)) >= SIGN_IN_LOCKOUT.failures;
 }
 
@@ -235,7 +235,7 @@ function addressBucket(address: string | undefined): string {
  * says whether it is within the limit per minute. The window opens with the first attempt and lasts a minute.
  */
 async function consumeSignInAllowance(
-  db: Db,
+  db: TDb,
   address: string | undefined,
   perMinute: number,
 ): Promise<{ allowed: boolean; firstRefusal: boolean }> {
@@ -285,7 +285,7 @@ export type TSignInOptions = { signInPerMinute: number };
  */
 async function signIn(
   auth: TAuth,
-  db: Db,
+  db: TDb,
   req: Request,
   front: TFrontRequest,
   options: TSignInOptions,
@@ -413,7 +413,7 @@ const AUTH_ENDPOINTS = new Set(["POST /sign-in/email", "POST /sign-out", "GET /g
  */
 export async function handleAuthRequest(
   auth: TAuth,
-  db: Db,
+  db: TDb,
   req: Request,
   front: TFrontRequest,
   options: TSignInOptions = { signInPerMinute: 10 },

@@ -1,6 +1,6 @@
 // The demo: a lab host of this console's own (demo-<random>) with a PostgreSQL instance broken the runbook's way (zombies), added as a host and instance.
 import { randomBytes } from "node:crypto";
-import { Prisma, type Db } from "@pgrescue/db";
+import { Prisma, type TDb } from "@pgrescue/db";
 import {
   attachLabHost,
   detectMode,
@@ -9,8 +9,8 @@ import {
   requirePg15,
   startLabHost,
   stopLabHost,
-  type LabHost,
-  type LabMode,
+  type TLabHost,
+  type TLabMode,
 } from "@pgrescue/lab";
 import { z } from "zod";
 import type { TActor } from "./actor.ts";
@@ -33,7 +33,7 @@ const DEMO_SETTING_KEY = "demo";
 const ZDemoRecord = z.object({ hostId: z.string().min(1), labHostName: z.string().min(1) });
 type TDemoRecord = z.infer<typeof ZDemoRecord>;
 
-const MODE_LIMITS: Record<LabMode, string | null> = {
+const MODE_LIMITS: Record<TLabMode, string | null> = {
   root: null,
   userns: null,
   plain:
@@ -41,7 +41,7 @@ const MODE_LIMITS: Record<LabMode, string | null> = {
 };
 
 export type TDemoStatus = {
-  mode: LabMode;
+  mode: TLabMode;
   /** Why a demo cannot be created on this machine; null when it can. */
   unavailable: string | null;
   /** The demo host and instance when they exist in the console; labHostName is the lab host behind it. */
@@ -54,7 +54,7 @@ type TDemoRows = {
   host: { id: string; name: string; instanceId: string | null } | null;
 };
 
-async function readDemoRecord(db: Db): Promise<TDemoRecord | null> {
+async function readDemoRecord(db: TDb): Promise<TDemoRecord | null> {
   const row = await db.setting.findUnique({
     where: { key: DEMO_SETTING_KEY },
     select: { value: true },
@@ -65,7 +65,7 @@ async function readDemoRecord(db: Db): Promise<TDemoRecord | null> {
 }
 
 /** The recorded demo and its host row (null when that host is gone from the console). */
-async function findDemoRows(db: Db): Promise<TDemoRows | null> {
+async function findDemoRows(db: TDb): Promise<TDemoRows | null> {
   const record = await readDemoRecord(db);
   if (record === null) return null;
   const host = await db.host.findUnique({
@@ -91,7 +91,7 @@ async function labHostStatus(name: string): Promise<"running" | "stopped" | "abs
   return found.status === "running" ? "running" : "stopped";
 }
 
-export async function getDemoStatus(db: Db): Promise<TDemoStatus> {
+export async function getDemoStatus(db: TDb): Promise<TDemoStatus> {
   const mode = await detectMode();
   const rows = await findDemoRows(db);
   if (rows === null || rows.host === null) {
@@ -121,7 +121,7 @@ async function pickMajor(): Promise<15 | 18> {
 }
 
 /** demo-<6 hex>, free both among this machine's lab hosts and among the console's hosts. */
-async function pickDemoName(db: Db): Promise<string> {
+async function pickDemoName(db: TDb): Promise<string> {
   const taken = new Set((await listLabHosts()).map((h) => h.name));
   for (let attempt = 0; attempt < 8; attempt += 1) {
     const name = `${DEMO_NAME_PREFIX}${randomBytes(3).toString("hex")}`;
@@ -144,7 +144,7 @@ function labFailure(what: string, error: unknown): ServiceError {
 }
 
 /** A recorded demo whose console host is gone: stop its lab host (it is ours) and forget the record. */
-async function clearStaleDemo(db: Db, runtime: TRuntime, record: TDemoRecord): Promise<void> {
+async function clearStaleDemo(db: TDb, runtime: TRuntime, record: TDemoRecord): Promise<void> {
   if ((await labHostStatus(record.labHostName)) !== "absent") {
     await stopLabHost(record.labHostName).catch((error: unknown) => {
       runtime.logger.warn(
@@ -162,7 +162,7 @@ async function clearStaleDemo(db: Db, runtime: TRuntime, record: TDemoRecord): P
  * this console's demo.
  */
 export async function createDemoLabHost(
-  db: Db,
+  db: TDb,
   runtime: TRuntime,
   actor: TActor,
 ): Promise<{
@@ -170,7 +170,7 @@ export async function createDemoLabHost(
   hostId: string;
   labHostName: string;
   major: 15 | 18;
-  mode: LabMode;
+  mode: TLabMode;
 }> {
   const mode = await detectMode();
   const limit = MODE_LIMITS[mode];
@@ -185,7 +185,7 @@ export async function createDemoLabHost(
   if (existing !== null) await clearStaleDemo(db, runtime, existing.record);
   const name = await pickDemoName(db);
   const major = await pickMajor();
-  let lab: LabHost;
+  let lab: TLabHost;
   try {
     lab = await startLabHost({ name, detached: true });
   } catch (error) {
@@ -241,7 +241,7 @@ export async function createDemoLabHost(
 }
 
 /** The record is created, never overwritten: of two admins creating a demo at once, the second one backs out. */
-async function recordDemo(db: Db, actor: TActor, record: TDemoRecord): Promise<void> {
+async function recordDemo(db: TDb, actor: TActor, record: TDemoRecord): Promise<void> {
   try {
     await db.setting.create({
       data: { key: DEMO_SETTING_KEY, value: record, updatedById: actor.id },
@@ -256,7 +256,7 @@ async function recordDemo(db: Db, actor: TActor, record: TDemoRecord): Promise<v
 }
 
 /** Remove a demo host's rows (instance, host, its sealed credential). */
-async function forgetHost(db: Db, hostId: string): Promise<void> {
+async function forgetHost(db: TDb, hostId: string): Promise<void> {
   await db.$transaction(async (tx) => {
     const host = await tx.host.findUnique({
       where: { id: hostId },
@@ -272,14 +272,14 @@ async function forgetHost(db: Db, hostId: string): Promise<void> {
 }
 
 /** Break the demo instance again (zombies) on this console's demo lab host. */
-export async function breakDemoAgain(db: Db, actor: TActor): Promise<{ instanceId: string }> {
+export async function breakDemoAgain(db: TDb, actor: TActor): Promise<{ instanceId: string }> {
   const rows = await findDemoRows(db);
   const instanceId = rows?.host?.instanceId ?? null;
   if (rows === null || instanceId === null) {
     throw new ServiceError("NOT_FOUND", "there is no demo instance to break: create it first");
   }
   const { labHostName } = rows.record;
-  let lab: LabHost;
+  let lab: TLabHost;
   try {
     lab = await attachLabHost(labHostName);
   } catch (error) {
@@ -313,7 +313,7 @@ export async function breakDemoAgain(db: Db, actor: TActor): Promise<{ instanceI
  * Stop this console's demo lab host and remove its host and instance from the console; refused while
  * the instance has incidents (they are history and keep it). Other lab hosts are never touched.
  */
-export async function removeDemo(db: Db, actor: TActor): Promise<{ removed: boolean }> {
+export async function removeDemo(db: TDb, actor: TActor): Promise<{ removed: boolean }> {
   const rows = await findDemoRows(db);
   if (rows === null) return { removed: false };
   const { labHostName } = rows.record;

@@ -7,7 +7,7 @@ import {
   type TSnapshot,
   type TSnapshotChange,
 } from "@pgrescue/core";
-import type { Db } from "@pgrescue/db";
+import type { TDb } from "@pgrescue/db";
 import { diagnoseOverSsh } from "@pgrescue/remote";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
@@ -34,7 +34,7 @@ export function hashMaterialFacts(snapshot: TSnapshot): string {
 }
 
 export async function diagnoseInstance(
-  db: Db,
+  db: TDb,
   runtime: TRuntime,
   actor: TActor,
   instance: TInstanceRow,
@@ -100,7 +100,7 @@ export async function diagnoseInstance(
 }
 
 /** A stored diagnosis as the UI shows it again later; the probe's raw output only when asked for (it can be large). */
-export async function getStoredDiagnosis(db: Db, snapshotId: string, includeRaw: boolean) {
+export async function getStoredDiagnosis(db: TDb, snapshotId: string, includeRaw: boolean) {
   const row = await db.snapshot.findUnique({
     where: { id: snapshotId },
     select: {
@@ -145,7 +145,7 @@ export async function getStoredDiagnosis(db: Db, snapshotId: string, includeRaw:
  * (null previous when it is the first).
  */
 export async function getChangesSincePrevious(
-  db: Db,
+  db: TDb,
   snapshotId: string,
 ): Promise<{
   previous: { snapshotId: string; takenAt: Date; verdict: string } | null;

@@ -1,10 +1,10 @@
 // A host's credential: the login shapes an admin enters, sealed into the store under the vault's key, and opened again
 // (only on the server) to build an SSH login.
 import type { AuthMethod, Prisma } from "@pgrescue/db";
-import type { SshAuth } from "@pgrescue/remote";
+import type { TSshAuth } from "@pgrescue/remote";
 import { z } from "zod";
 import { ServiceError } from "./service-error.ts";
-import type { Vault } from "./vault.ts";
+import type { TVault } from "./vault.ts";
 
 export const ZKeyAuth = z.object({
   kind: z.literal("key"),
@@ -22,7 +22,7 @@ export type THostAuthInput = z.infer<typeof ZHostAuthInput>;
 
 export const AUTH_METHOD = { key: "KEY", password: "PASSWORD", agent: "AGENT" } as const;
 
-export function toSshAuth(auth: THostAuthInput): SshAuth {
+export function toSshAuth(auth: THostAuthInput): TSshAuth {
   switch (auth.kind) {
     case "key":
       return { kind: "key", privateKey: auth.privateKey, passphrase: auth.passphrase };
@@ -36,7 +36,7 @@ export function toSshAuth(auth: THostAuthInput): SshAuth {
 /** Seals the credential under the vault's current key; the agent needs none. */
 export async function createCredential(
   tx: Prisma.TransactionClient,
-  vault: Vault,
+  vault: TVault,
   auth: THostAuthInput,
 ): Promise<string | null> {
   if (auth.kind === "agent") return null;
@@ -52,7 +52,7 @@ export async function createCredential(
 }
 
 export function openStoredAuth(
-  vault: Vault,
+  vault: TVault,
   host: { name: string; authMethod: AuthMethod; credential: { sealed: Uint8Array } | null },
 ): THostAuthInput {
   if (host.authMethod === "AGENT") return { kind: "agent" };

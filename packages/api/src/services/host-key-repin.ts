@@ -1,7 +1,7 @@
 // Host keys as the operator sees them: the key a host presents (fetched before any login), an admin's review of the
 // pinned key next to the presented one, and the re-pin that lifts a host-key mismatch block.
-import type { Db } from "@pgrescue/db";
-import { HostKeyUnknownError, type PresentedHostKey } from "@pgrescue/remote";
+import type { TDb } from "@pgrescue/db";
+import { HostKeyUnknownError, type TPresentedHostKey } from "@pgrescue/remote";
 import { z } from "zod";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
@@ -30,7 +30,7 @@ export const ZRepinHostKeyInput = z.object({
 export type TRepinHostKeyInput = z.infer<typeof ZRepinHostKeyInput>;
 
 /** The key the host presents, for the operator to compare out of band and accept. */
-export type TPresentedHostKey = { algorithm: string; fingerprint: string };
+export type THostKeyFingerprint = { algorithm: string; fingerprint: string };
 
 /**
  * Connects without any pin and without trust on first use, so the executor stops at the key exchange
@@ -40,7 +40,7 @@ export async function fetchPresentedHostKey(
   runtime: TRuntime,
   fields: TTargetFields,
   auth: THostAuthInput,
-): Promise<PresentedHostKey> {
+): Promise<TPresentedHostKey> {
   try {
     const result = await runtime.pool.run(buildTarget(fields, auth, {}), "true", {
       timeoutMs: 20_000,
@@ -60,12 +60,12 @@ export async function fetchPresentedHostKey(
 
 /** The pinned key next to the one the host presents right now (fetched live, no login), for an admin to compare. */
 export async function reviewHostKey(
-  db: Db,
+  db: TDb,
   runtime: TRuntime,
   hostId: string,
 ): Promise<{
-  pinned: TPresentedHostKey | null;
-  presented: TPresentedHostKey;
+  pinned: THostKeyFingerprint | null;
+  presented: THostKeyFingerprint;
   fetchedAt: Date;
 }> {
   const host = await loadHostWithCredential(db, hostId);
@@ -86,7 +86,7 @@ export async function reviewHostKey(
  * mismatch block; on a host that is not blocked it is an explicit re-pin, so the host must present another key.
  */
 export async function repinHostKey(
-  db: Db,
+  db: TDb,
   runtime: TRuntime,
   actor: TActor,
   input: TRepinHostKeyInput,

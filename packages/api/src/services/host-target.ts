@@ -1,14 +1,14 @@
 // A stored host as an SSH target: the row every response may carry, the pinned key as the executor's policy, a
 // host-key mismatch as a block on all work, and `withHost`, which records a mismatch met during work.
-import type { Db, Prisma } from "@pgrescue/db";
+import type { TDb, Prisma } from "@pgrescue/db";
 import {
   HostKeyMismatchError,
   InvalidTargetError,
   validateHost,
   validatePort,
   validateUserName,
-  type HostKeyPolicy,
-  type SshTarget,
+  type THostKeyPolicy,
+  type TSshTarget,
 } from "@pgrescue/remote";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
@@ -58,8 +58,8 @@ export function validateTargetFields(input: TTargetFields): void {
 export function buildTarget(
   fields: TTargetFields,
   auth: THostAuthInput,
-  hostKey: HostKeyPolicy,
-): SshTarget {
+  hostKey: THostKeyPolicy,
+): TSshTarget {
   return {
     host: fields.address,
     port: fields.port,
@@ -74,14 +74,14 @@ export function buildTarget(
 export function pinnedPolicy(host: {
   hostKeyFingerprint: string;
   hostKeyAlgorithm: string | null;
-}): HostKeyPolicy {
+}): THostKeyPolicy {
   return {
     pinned: { fingerprint: host.hostKeyFingerprint, algorithm: host.hostKeyAlgorithm ?? undefined },
   };
 }
 
 /** A stored host with its sealed credential: only for the host services, never for a response. */
-export async function loadHostWithCredential(db: Db, hostId: string) {
+export async function loadHostWithCredential(db: TDb, hostId: string) {
   const host = await db.host.findUnique({
     where: { id: hostId },
     select: { ...hostSelect, credentialId: true, credential: { select: { sealed: true } } },
@@ -111,10 +111,10 @@ export function requirePin(host: THostRow): {
 
 /** The stored host as an SSH target with its pinned key; refuses while a host-key mismatch is recorded. */
 export async function loadHostTarget(
-  db: Db,
+  db: TDb,
   runtime: TRuntime,
   hostId: string,
-): Promise<{ host: THostRow; target: SshTarget }> {
+): Promise<{ host: THostRow; target: TSshTarget }> {
   const {
     credential,
     credentialId: _credentialId,
@@ -127,7 +127,7 @@ export async function loadHostTarget(
 
 /** Runs work against a host; a host-key mismatch is recorded on the host (blocking it) and audited before it propagates. */
 export async function withHost<T>(
-  db: Db,
+  db: TDb,
   actor: TActor,
   host: THostRow,
   work: () => Promise<T>,

@@ -1,12 +1,12 @@
 // Hosts: testing a connection (the key to accept), adding and editing one (connection test, host key pinned on explicit
 // accept, credential sealed), finding and listing them. The credential, the SSH target of a stored host and the
 // re-pin of a changed key live beside this module (host-credential.ts, host-target.ts, host-key-repin.ts).
-import type { Db } from "@pgrescue/db";
+import type { TDb } from "@pgrescue/db";
 import {
   HostKeyMismatchError,
-  type HostKeyPolicy,
-  type RunResult,
-  type SshTarget,
+  type THostKeyPolicy,
+  type TRunResult,
+  type TSshTarget,
 } from "@pgrescue/remote";
 import { z } from "zod";
 import { ZId } from "./inputs.ts";
@@ -22,7 +22,7 @@ import {
   ZPasswordAuth,
   type THostAuthInput,
 } from "./host-credential.ts";
-import { fetchPresentedHostKey, ZFingerprint, type TPresentedHostKey } from "./host-key-repin.ts";
+import { fetchPresentedHostKey, ZFingerprint, type THostKeyFingerprint } from "./host-key-repin.ts";
 import {
   buildTarget,
   hostSelect,
@@ -79,7 +79,7 @@ export const ZUpdateHostInput = z.object({
 export type TUpdateHostInput = z.infer<typeof ZUpdateHostInput>;
 
 /** The connection test of add and edit: log in (through sudo when a become user is set) and check who runs the commands. */
-async function verifyLogin(runtime: TRuntime, target: SshTarget): Promise<RunResult> {
+async function verifyLogin(runtime: TRuntime, target: TSshTarget): Promise<TRunResult> {
   const check = await runtime.pool.run(target, "id -un", { timeoutMs: 20_000 });
   const expectedUser = target.become ?? target.username;
   if (check.exitCode !== 0 || check.stdout.trim() !== expectedUser) {
@@ -95,7 +95,7 @@ async function verifyLogin(runtime: TRuntime, target: SshTarget): Promise<RunRes
 export async function testHostConnection(
   runtime: TRuntime,
   input: TTestConnectionInput,
-): Promise<TPresentedHostKey> {
+): Promise<THostKeyFingerprint> {
   validateTargetFields(input);
   const presented = await fetchPresentedHostKey(runtime, input, input.auth);
   return { algorithm: presented.algorithm, fingerprint: presented.fingerprint };
@@ -103,7 +103,7 @@ export async function testHostConnection(
 
 /** Connects (login + `id -un`), pins the host key on the operator's explicit accept, seals the credential, stores the host. */
 export async function addHost(
-  db: Db,
+  db: TDb,
   runtime: TRuntime,
   actor: TActor,
   input: TAddHostInput,
@@ -112,7 +112,7 @@ export async function addHost(
   if ((await db.host.findUnique({ where: { name: input.name }, select: { id: true } })) !== null) {
     throw new ServiceError("CONFLICT", `a host named ${input.name} exists already`);
   }
-  const hostKey: HostKeyPolicy =
+  const hostKey: THostKeyPolicy =
     "fingerprint" in input.hostKey
       ? { pinned: { fingerprint: input.hostKey.fingerprint } }
       : { acceptNew: true };
@@ -198,7 +198,7 @@ function resolveUpdatedAuth(
  * changed. The same address presenting another key is what any work would meet there: it blocks the host.
  */
 export async function updateHost(
-  db: Db,
+  db: TDb,
   runtime: TRuntime,
   actor: TActor,
   input: TUpdateHostInput,
@@ -275,13 +275,13 @@ export async function updateHost(
   return { host, changed };
 }
 
-export async function findHostByName(db: Db, name: string): Promise<THostRow> {
+export async function findHostByName(db: TDb, name: string): Promise<THostRow> {
   const host = await db.host.findUnique({ where: { name }, select: hostSelect });
   if (host === null) throw new ServiceError("NOT_FOUND", `no host is named ${name}`);
   return host;
 }
 
-export async function listHosts(db: Db) {
+export async function listHosts(db: TDb) {
   return db.host.findMany({
     orderBy: { name: "asc" },
     select: {

@@ -1,5 +1,5 @@
 // Incident exports: a Markdown report to paste into a postmortem, and the complete JSON record.
-import type { Db } from "@pgrescue/db";
+import type { TDb } from "@pgrescue/db";
 import { getIncident, type TIncidentDetail } from "./incidents.ts";
 
 function iso(value: Date | null | undefined): string {
@@ -127,7 +127,7 @@ export function formatIncidentMarkdown(incident: TIncidentDetail): string {
 }
 
 export async function exportIncident(
-  db: Db,
+  db: TDb,
   incidentId: string,
   format: "md" | "json",
 ): Promise<{ filename: string; contentType: string; body: string }> {

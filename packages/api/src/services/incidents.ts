@@ -1,6 +1,6 @@
 // Incidents: opened from a diagnosis (one active per instance, enforced by the store), closed with an outcome, listed and shown.
 import { describeRung, ZVerdict } from "@pgrescue/core";
-import { Prisma, type Db, type IncidentOutcome, type IncidentStatus } from "@pgrescue/db";
+import { Prisma, type TDb, type IncidentOutcome, type IncidentStatus } from "@pgrescue/db";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { diagnoseInstance } from "./diagnosis.ts";
@@ -43,7 +43,7 @@ export const snapshotSummarySelect = {
 export type TOpenInput = { instanceId: string } | { host: string; pgdata: string };
 
 export async function openIncident(
-  db: Db,
+  db: TDb,
   runtime: TRuntime,
   actor: TActor,
   input: TOpenInput,
@@ -119,7 +119,7 @@ export async function openIncident(
 
 /** A fresh diagnosis inside the incident; open steps planned from a materially different picture become void. */
 export async function rediagnoseIncident(
-  db: Db,
+  db: TDb,
   runtime: TRuntime,
   actor: TActor,
   incidentId: string,
@@ -144,7 +144,7 @@ export async function rediagnoseIncident(
 }
 
 export async function closeIncident(
-  db: Db,
+  db: TDb,
   runtime: TRuntime,
   actor: TActor,
   input: { incidentId: string; outcome: IncidentOutcome; summary: string },
@@ -206,7 +206,7 @@ export type TListFilters = {
 
 /** Newest first, keyset-paginated on (openedAt, id) so that page 500 costs what page 1 costs. */
 export async function listIncidents(
-  db: Db,
+  db: TDb,
   filters: TListFilters,
 ): Promise<{ items: TIncidentSummary[]; nextCursor: string | null }> {
   const where: Prisma.IncidentWhereInput = {
@@ -250,7 +250,7 @@ export async function listIncidents(
   return { items: page, nextCursor: hasMore ? (page[page.length - 1]?.id ?? null) : null };
 }
 
-export async function getIncident(db: Db, incidentId: string) {
+export async function getIncident(db: TDb, incidentId: string) {
   const incident = await db.incident.findUnique({
     where: { id: incidentId },
     select: {

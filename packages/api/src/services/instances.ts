@@ -2,7 +2,7 @@
 import path from "node:path";
 import { validateAbsolutePath } from "@pgrescue/core";
 import type { Prisma } from "@pgrescue/db";
-import { type Db } from "@pgrescue/db";
+import { type TDb } from "@pgrescue/db";
 import { z } from "zod";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
@@ -61,7 +61,7 @@ export function deriveInstanceName(pgdata: string): string {
 }
 
 export async function addInstance(
-  db: Db,
+  db: TDb,
   actor: TActor,
   input: TAddInstanceInput,
 ): Promise<TInstanceRow> {
@@ -100,7 +100,7 @@ export async function addInstance(
 }
 
 export async function findInstance(
-  db: Db,
+  db: TDb,
   where: { id: string } | { host: string; pgdata: string },
 ): Promise<TInstanceRow> {
   if ("id" in where) {
@@ -123,7 +123,7 @@ export async function findInstance(
   return instance;
 }
 
-export async function listInstances(db: Db, host?: string) {
+export async function listInstances(db: TDb, host?: string) {
   return db.instance.findMany({
     where: host === undefined ? {} : { host: { name: host } },
     orderBy: [{ host: { name: "asc" } }, { name: "asc" }],
@@ -139,7 +139,7 @@ export async function listInstances(db: Db, host?: string) {
 }
 
 /** The last `limit` diagnoses of one instance, newest first (ids, verdicts, times: the snapshots themselves via instances.snapshot). */
-export async function listInstanceHistory(db: Db, instanceId: string, limit: number) {
+export async function listInstanceHistory(db: TDb, instanceId: string, limit: number) {
   const instance = await findInstance(db, { id: instanceId });
   const snapshots = await db.snapshot.findMany({
     where: { instanceId: instance.id },

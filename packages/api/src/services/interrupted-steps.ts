@@ -1,7 +1,7 @@
 // At start-up: a step left RUNNING by a console that died is marked INTERRUPTED, never silently "running".
-import type { Db } from "@pgrescue/db";
+import type { TDb } from "@pgrescue/db";
 
-export async function markInterruptedSteps(db: Db): Promise<number> {
+export async function markInterruptedSteps(db: TDb): Promise<number> {
   const result = await db.step.updateMany({
     where: { status: "RUNNING" },
     data: {

@@ -6,9 +6,9 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createDb, type Db } from "@pgrescue/db";
+import { createDb, type TDb } from "@pgrescue/db";
 import { openTestStore } from "@pgrescue/db/testing";
-import type { Store } from "@pgrescue/db/store";
+import type { TStore } from "@pgrescue/db/store";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   findInterruptedRotation,
@@ -16,9 +16,9 @@ import {
   KeyRotationError,
   rotateVaultKey,
 } from "./key-rotation.ts";
-import { createVault, loadVaultKey, vaultKeyFiles, writeKeyFile, type Vault } from "./vault.ts";
+import { createVault, loadVaultKey, vaultKeyFiles, writeKeyFile, type TVault } from "./vault.ts";
 
-let store: Store;
+let store: TStore;
 let dataDir: string;
 
 /** What an SSH login looks like sealed in the store (hosts.ts seals this JSON). */
@@ -28,7 +28,7 @@ const secretOf = (n: number) =>
     password: `s3cret-${String(n)}-${randomBytes(6).toString("hex")}`,
   });
 
-async function sealCredentials(vault: Vault, count: number): Promise<Map<string, string>> {
+async function sealCredentials(vault: TVault, count: number): Promise<Map<string, string>> {
   const plaintexts = new Map<string, string>();
   for (let n = 0; n < count; n += 1) {
     const secret = secretOf(n);
@@ -51,7 +51,7 @@ async function sealCredentials(vault: Vault, count: number): Promise<Map<string,
   return plaintexts;
 }
 
-async function readCredentials(db: Db) {
+async function readCredentials(db: TDb) {
   return db.credential.findMany({
     orderBy: { id: "asc" },
     select: { id: true, keyId: true, sealed: true, updatedAt: true },

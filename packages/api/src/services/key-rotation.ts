@@ -2,7 +2,7 @@
 // replaced only after that transaction committed (or, with PGRESCUE_SECRET_KEY, the new key handed to the operator).
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
-import type { Db } from "@pgrescue/db";
+import type { TDb } from "@pgrescue/db";
 import { recordAudit } from "./audit.ts";
 import {
   createKeyRing,
@@ -13,8 +13,8 @@ import {
   VaultError,
   vaultKeyFiles,
   writeKeyFile,
-  type KeyRing,
-  type Vault,
+  type TKeyRing,
+  type TVault,
 } from "./vault.ts";
 
 export class KeyRotationError extends Error {
@@ -37,7 +37,7 @@ export type TRotationResult = {
 
 /** Who else is connected to the store's database: a running console seals new credentials under the old key. */
 export async function findOtherStoreSessions(
-  db: Db,
+  db: TDb,
 ): Promise<{ pid: number; application: string; client: string | null; since: Date }[]> {
   return db.$queryRaw<{ pid: number; application: string; client: string | null; since: Date }[]>`
     SELECT pid, application_name AS application, host(client_addr) AS client, backend_start AS since
@@ -52,9 +52,9 @@ export async function findOtherStoreSessions(
  * writes for the duration: a credential added meanwhile would otherwise stay under the old key.
  */
 async function resealCredentials(
-  db: Db,
-  ring: KeyRing,
-  next: Vault,
+  db: TDb,
+  ring: TKeyRing,
+  next: TVault,
   audit: { label: string; details: Record<string, unknown> },
 ): Promise<{ resealed: number; oldKeyIds: string[] }> {
   return db.$transaction(
@@ -111,7 +111,7 @@ async function resealCredentials(
  * With PGRESCUE_SECRET_KEY: the caller must have shown `newKey` to the operator before calling.
  */
 export async function rotateVaultKey(options: {
-  db: Db;
+  db: TDb;
   source: TKeySource;
   /** the new key; undefined with the key file: the pending next key, else a generated one */
   newKey: Buffer | undefined;
@@ -177,7 +177,7 @@ export async function rotateVaultKey(options: {
   return { ...result, newKeyId: next.keyId, resumed: pending !== null };
 }
 
-function refuseSameKey(current: Vault, next: Vault): void {
+function refuseSameKey(current: TVault, next: TVault): void {
   if (current.keyId === next.keyId)
     throw new KeyRotationError("the new key is the current key: give a different one");
 }

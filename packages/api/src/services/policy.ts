@@ -1,5 +1,5 @@
 // The approval policy: which rungs need a second person (four-eyes) and how long an approval stays valid; admins change it.
-import type { Db } from "@pgrescue/db";
+import type { TDb } from "@pgrescue/db";
 import { z } from "zod";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
@@ -20,13 +20,13 @@ export type TApprovalPolicy = z.infer<typeof ZApprovalPolicy>;
 
 const KEY = "approvalPolicy";
 
-export async function readApprovalPolicy(db: Db): Promise<TApprovalPolicy> {
+export async function readApprovalPolicy(db: TDb): Promise<TApprovalPolicy> {
   const row = await db.setting.findUnique({ where: { key: KEY }, select: { value: true } });
   return ZApprovalPolicy.parse(row?.value ?? {});
 }
 
 export async function updateApprovalPolicy(
-  db: Db,
+  db: TDb,
   actor: TActor,
   policy: TApprovalPolicy,
 ): Promise<TApprovalPolicy> {

@@ -1,9 +1,9 @@
 // Process-wide parts the services share: the SSH pool, the vault, the event bus for live step output, the log, and
 // policy defaults.
 import { EventEmitter, on } from "node:events";
-import { createSshPool, type SshPool } from "@pgrescue/remote";
+import { createSshPool, type TSshPool } from "@pgrescue/remote";
 import type { TLogger } from "../logger.ts";
-import type { Vault } from "./vault.ts";
+import type { TVault } from "./vault.ts";
 
 export type TIncidentEvent =
   | { kind: "step"; incidentId: string; stepId: string; status: string }
@@ -26,7 +26,7 @@ export type TEventBus = {
 };
 
 export type TRuntimeOptions = {
-  vault: Vault;
+  vault: TVault;
   logger: TLogger;
   agentSocket?: string | undefined;
   /** How long an approval stays valid (default 10 minutes). */
@@ -36,8 +36,8 @@ export type TRuntimeOptions = {
 };
 
 export type TRuntime = {
-  pool: SshPool;
-  vault: Vault;
+  pool: TSshPool;
+  vault: TVault;
   bus: TEventBus;
   /** The console's log; a service makes a child for what it works on (`runtime.logger.child({ stepId })`). */
   logger: TLogger;

@@ -1,5 +1,5 @@
 // Live events of a step on the incident's bus: status changes, and output chunks stored in arrival order first.
-import type { Db, OutputStream, StepStatus } from "@pgrescue/db";
+import type { TDb, OutputStream, StepStatus } from "@pgrescue/db";
 import type { TRuntime } from "./runtime.ts";
 
 type TStepRef = { id: string; incidentId: string };
@@ -16,7 +16,7 @@ export type TOutputWriter = {
 };
 
 /** Output chunks are stored strictly in arrival order (one chain of inserts), each published once it is stored. */
-export function createOutputWriter(db: Db, runtime: TRuntime, step: TStepRef): TOutputWriter {
+export function createOutputWriter(db: TDb, runtime: TRuntime, step: TStepRef): TOutputWriter {
   let seq = 0;
   let chain: Promise<void> = Promise.resolve();
   return {

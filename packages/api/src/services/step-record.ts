@@ -10,7 +10,7 @@ import {
   type TLadderStep,
   type TRung,
 } from "@pgrescue/core";
-import type { Db, Prisma } from "@pgrescue/db";
+import type { TDb, Prisma } from "@pgrescue/db";
 import type { z } from "zod";
 import { notFound } from "./service-error.ts";
 
@@ -89,7 +89,7 @@ export function readStepRecord<TRow extends Pick<TStepRow, TStepJson>>(
   };
 }
 
-export async function loadStep(db: Db, stepId: string): Promise<TStepRecord> {
+export async function loadStep(db: TDb, stepId: string): Promise<TStepRecord> {
   const step = await db.step.findUnique({ where: { id: stepId }, select: stepSelect });
   if (step === null) throw notFound("step", stepId);
   return readStepRecord(step);

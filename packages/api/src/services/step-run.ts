@@ -1,6 +1,6 @@
 // Running an approved step: RUNNING stored (one per incident) before anything is sent, the script over SSH with its
 // output stored as it arrives, the outcome recorded, then a fresh diagnosis and the next proposal.
-import { Prisma, type Db } from "@pgrescue/db";
+import { Prisma, type TDb } from "@pgrescue/db";
 import { runActionOverSsh, toRunnableAction, type TActionRun } from "@pgrescue/remote";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
@@ -26,7 +26,7 @@ export type TRunOutcome = {
  * they arrive; then the exit code and parsed report, a fresh diagnosis, and the next proposed step.
  */
 export async function runStep(
-  db: Db,
+  db: TDb,
   runtime: TRuntime,
   actor: TActor,
   input: { stepId: string },
@@ -102,7 +102,7 @@ export async function runStep(
 
 /** An approval is valid until its expiry; an expired one voids the step. */
 async function requireUnexpiredApproval(
-  db: Db,
+  db: TDb,
   runtime: TRuntime,
   step: TStepRecord,
 ): Promise<void> {
@@ -126,7 +126,7 @@ async function requireUnexpiredApproval(
 
 /** RUNNING is stored before anything is sent, with the evidence the step may destroy, and only one step per incident may hold it. */
 async function markRunning(
-  db: Db,
+  db: TDb,
   step: TStepRecord,
   evidence: TStepRecord["evidence"],
 ): Promise<void> {
@@ -170,7 +170,7 @@ async function settleRun(
 
 /** After every step: a fresh diagnosis, stored, and the next rung proposed. A failure here is written to the step's output. */
 async function rediagnoseAfter(
-  db: Db,
+  db: TDb,
   runtime: TRuntime,
   actor: TActor,
   step: TStepRecord,

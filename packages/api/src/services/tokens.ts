@@ -1,7 +1,7 @@
 // API tokens for the CLI and scripts (`pgrescue login`, PGRESCUE_TOKEN): created and shown once, stored as
 // SHA-256, listed by prefix, revocable by their owner or an admin.
 import { createHash, randomBytes } from "node:crypto";
-import type { Db } from "@pgrescue/db";
+import type { TDb } from "@pgrescue/db";
 import { hasRole } from "./actor.ts";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
@@ -19,7 +19,7 @@ export function generateApiToken(): string {
 
 /** The user behind an `Authorization: Bearer pgr_…` header, or null (no header, unknown, revoked, disabled). */
 export async function resolveTokenActor(
-  db: Db,
+  db: TDb,
   authorization: string | null | undefined,
   ip?: string,
 ): Promise<TActor | null> {
@@ -44,7 +44,7 @@ export async function resolveTokenActor(
 
 /** Stores a token's hash for a user (the token itself is never stored). */
 export async function storeApiToken(
-  db: Pick<Db, "apiToken">,
+  db: Pick<TDb, "apiToken">,
   userId: string,
   name: string,
   token: string,
@@ -67,7 +67,7 @@ export async function storeApiToken(
  * else would let its maker act, approve and be recorded as that person (four-eyes would compare the wrong people).
  */
 export async function createApiToken(
-  db: Db,
+  db: TDb,
   actor: TActor,
   input: { userId: string; name: string },
 ): Promise<{ id: string; token: string; prefix: string }> {
@@ -102,7 +102,7 @@ export async function createApiToken(
 }
 
 /** Tokens without their secrets: the actor's own, or everybody's for an admin who asks for all. */
-export async function listApiTokens(db: Db, actor: TActor, input: { all: boolean }) {
+export async function listApiTokens(db: TDb, actor: TActor, input: { all: boolean }) {
   if (input.all && !hasRole(actor, "ADMIN"))
     throw new ServiceError("FORBIDDEN", "only an admin can list everybody's API tokens");
   return db.apiToken.findMany({
@@ -120,7 +120,7 @@ export async function listApiTokens(db: Db, actor: TActor, input: { all: boolean
   });
 }
 
-export async function revokeApiToken(db: Db, actor: TActor, tokenId: string): Promise<void> {
+export async function revokeApiToken(db: TDb, actor: TActor, tokenId: string): Promise<void> {
   const result = await db.apiToken.updateMany({
     // a non-admin can only revoke their own; somebody else's looks the same as one that does not exist
     where: {

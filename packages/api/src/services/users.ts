@@ -1,7 +1,7 @@
 // People: the first admin (from the environment or a one-time setup link), users created and managed by
 // admins, passwords (better-auth's memory-hard scrypt, in the credential account) and their sessions.
 import { createHash, randomBytes } from "node:crypto";
-import type { Db, Role } from "@pgrescue/db";
+import type { TDb, Role } from "@pgrescue/db";
 import { hashPassword, verifyPassword } from "better-auth/crypto";
 import type { TActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
@@ -10,7 +10,7 @@ import { requireStrongPassword } from "./password-strength.ts";
 import { ServiceError } from "./service-error.ts";
 import { storeApiToken } from "./tokens.ts";
 
-type TTx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+type TTx = Parameters<Parameters<TDb["$transaction"]>[0]>[0];
 
 const CREDENTIAL_PROVIDER = "credential";
 const SETUP_IDENTIFIER = "first-admin-setup";
@@ -72,7 +72,7 @@ async function insertUser(tx: TTx, input: TNewUser): Promise<{ id: string; email
   return user;
 }
 
-export async function createUser(db: Db, actor: TActor, input: TNewUser): Promise<{ id: string }> {
+export async function createUser(db: TDb, actor: TActor, input: TNewUser): Promise<{ id: string }> {
   requireStrongNewUserPassword(input);
   return db.$transaction(async (tx) => {
     const user = await insertUser(tx, input);
@@ -86,7 +86,7 @@ export async function createUser(db: Db, actor: TActor, input: TNewUser): Promis
   });
 }
 
-export async function listUsers(db: Db) {
+export async function listUsers(db: TDb) {
   const users = await db.user.findMany({
     orderBy: { email: "asc" },
     select: {
@@ -113,14 +113,14 @@ async function requireOtherActiveAdmin(tx: TTx, userId: string, what: string): P
     );
 }
 
-async function loadUser(tx: TTx | Db, userId: string) {
+async function loadUser(tx: TTx | TDb, userId: string) {
   const user = await tx.user.findUnique({ where: { id: userId }, select: ZUserSelect });
   if (user === null) throw new ServiceError("NOT_FOUND", `user ${userId} does not exist`);
   return user;
 }
 
 export async function setUserRole(
-  db: Db,
+  db: TDb,
   actor: TActor,
   input: { userId: string; role: Role },
 ): Promise<void> {
@@ -150,7 +150,7 @@ export async function setUserRole(
 
 /** Disabling signs the user out everywhere at once: sessions deleted, tokens refused while disabled. */
 export async function setUserDisabled(
-  db: Db,
+  db: TDb,
   actor: TActor,
   input: { userId: string; disabled: boolean },
 ): Promise<void> {
@@ -211,7 +211,7 @@ async function revokeAllTokens(tx: TTx, userId: string): Promise<number> {
  * their API tokens are revoked — whoever knew the old password may have made one.
  */
 export async function resetUserPassword(
-  db: Db,
+  db: TDb,
   actor: TActor,
   input: { userId: string; password: string },
 ): Promise<void> {
@@ -236,7 +236,7 @@ export async function resetUserPassword(
  * their API tokens (the page says so beforehand): whoever knew the old password is out.
  */
 export async function changeOwnPassword(
-  db: Db,
+  db: TDb,
   actor: TActor,
   input: { currentPassword: string; newPassword: string },
 ): Promise<void> {
@@ -289,7 +289,7 @@ export async function changeOwnPassword(
  * an API token for automation). Null when users exist already.
  */
 export async function bootstrapFirstAdmin(
-  db: Db,
+  db: TDb,
   input: { email: string; password: string; name?: string; token?: string | undefined },
 ): Promise<{ id: string; email: string } | null> {
   if ((await db.user.count()) > 0) return null;
@@ -319,7 +319,7 @@ export async function bootstrapFirstAdmin(
 }
 
 /** First start without users: a one-time setup token (only its hash is stored), or null when users exist. */
-export async function issueSetupToken(db: Db, now = new Date()): Promise<string | null> {
+export async function issueSetupToken(db: TDb, now = new Date()): Promise<string | null> {
   return db.$transaction(async (tx) => {
     await lockFirstAdmin(tx);
     if ((await tx.user.count()) > 0) return null;
@@ -339,13 +339,13 @@ export async function issueSetupToken(db: Db, now = new Date()): Promise<string 
 }
 
 /** Whether the console still waits for its first admin (the setup page says so, or sends people to sign in). */
-export async function needsFirstAdmin(db: Db): Promise<boolean> {
+export async function needsFirstAdmin(db: TDb): Promise<boolean> {
   return (await db.user.count()) === 0;
 }
 
 /** The setup link's form: the token must match and be unexpired, and no user may exist yet; it is used up. */
 export async function completeFirstAdminSetup(
-  db: Db,
+  db: TDb,
   input: { token: string; email: string; name: string; password: string },
   ip?: string,
 ): Promise<{ email: string }> {

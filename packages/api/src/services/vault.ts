@@ -8,7 +8,7 @@ const VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-export type Vault = {
+export type TVault = {
   /** Identifies the key, so a rotation can find what was sealed under an older one. */
   keyId: string;
   seal(plaintext: string): Uint8Array<ArrayBuffer>;
@@ -22,7 +22,7 @@ export class VaultError extends Error {
   }
 }
 
-export function createVault(key: Buffer): Vault {
+export function createVault(key: Buffer): TVault {
   if (key.length !== 32)
     throw new VaultError("the secret key must be 32 bytes (base64 of 32 random bytes)");
   const keyId = createHash("sha256").update(key).digest("hex").slice(0, 16);
@@ -158,12 +158,12 @@ export async function promoteNextKeyFile(dataDir: string): Promise<void> {
 }
 
 /** Opens envelopes sealed under any of several keys, picking the key by the id stored next to the envelope. */
-export type KeyRing = {
+export type TKeyRing = {
   keyIds: string[];
   open(sealed: Uint8Array, keyId: string): string;
 };
 
-export function createKeyRing(keys: Buffer[]): KeyRing {
+export function createKeyRing(keys: Buffer[]): TKeyRing {
   const vaults = new Map(keys.map((key) => createVault(key)).map((vault) => [vault.keyId, vault]));
   return {
     keyIds: [...vaults.keys()],

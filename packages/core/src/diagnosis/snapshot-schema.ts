@@ -37,18 +37,18 @@ export type TRung = z.infer<typeof ZRung>;
 const ZCheck = z.object({ name: z.string(), ok: z.boolean(), detail: z.string() });
 export type TCheck = z.infer<typeof ZCheck>;
 
-const int = z.number().int();
+const ZInt = z.number().int();
 
 export const ZHost = z.object({
   hostname: z.string().nullable(),
   kernel: z.string().nullable(),
-  uid: int.nullable(),
+  uid: ZInt.nullable(),
   user: z.string().nullable(),
   /** Epoch seconds on the host when the probe ran. */
-  now: int.nullable(),
-  btime: int.nullable(),
-  clkTck: int.nullable(),
-  pageSize: int.nullable(),
+  now: ZInt.nullable(),
+  btime: ZInt.nullable(),
+  clkTck: ZInt.nullable(),
+  pageSize: ZInt.nullable(),
   /** /proc mounted with hidepid: other users' processes are invisible. */
   procHidepid: z.boolean(),
   toolsMissing: z.array(z.string()),
@@ -58,7 +58,7 @@ export const ZInstance = z.object({
   pgdata: z.string(),
   /** PGDATA with symlinks resolved on the host; /proc/PID/cwd is compared with this. */
   pgdataReal: z.string().nullable(),
-  ownerUid: int.nullable(),
+  ownerUid: ZInt.nullable(),
   dataDirInode: z.number().nullable(),
   pgVersion: z.string().nullable(),
 });
@@ -66,31 +66,31 @@ export const ZInstance = z.object({
 export const ZPidFile = z.object({
   exists: z.enum(["yes", "no", "unknown"]),
   readable: z.boolean(),
-  mtime: int.nullable(),
+  mtime: ZInt.nullable(),
   raw: z.array(z.string()),
-  pid: int.nullable(),
+  pid: ZInt.nullable(),
   singleUser: z.boolean(),
   dataDir: z.string().nullable(),
-  startTime: int.nullable(),
-  port: int.nullable(),
+  startTime: ZInt.nullable(),
+  port: ZInt.nullable(),
   socketDir: z.string().nullable(),
   listenAddress: z.string().nullable(),
   shmKey: z.number().nullable(),
   shmKeyHex: z.string().nullable(),
   shmKeyRaw: z.string().nullable(),
-  shmId: int.nullable(),
+  shmId: ZInt.nullable(),
   status: z.enum(["starting", "stopping", "ready", "standby"]).nullable(),
   errors: z.array(z.string()),
 });
 
 export const ZPostmaster = z.object({
-  pid: int.nullable(),
+  pid: ZInt.nullable(),
   /** Process state letter, or "absent" when no process has the pid-file PID. */
   state: z.string(),
   wchan: z.string().nullable(),
-  startTicks: int.nullable(),
+  startTicks: ZInt.nullable(),
   startTime: z.number().nullable(),
-  uid: int.nullable(),
+  uid: ZInt.nullable(),
   exe: z.string().nullable(),
   cwd: z.string().nullable(),
   cmdline: z.string().nullable(),
@@ -99,13 +99,13 @@ export const ZPostmaster = z.object({
 });
 
 export const ZMember = z.object({
-  pid: int,
-  ppid: int,
+  pid: ZInt,
+  ppid: ZInt,
   state: z.string(),
   wchan: z.string().nullable(),
-  startTicks: int,
+  startTicks: ZInt,
   startTime: z.number().nullable(),
-  uid: int.nullable(),
+  uid: ZInt.nullable(),
   role: z.enum(PROCESS_ROLES),
   title: z.string(),
   cmdline: z.string(),
@@ -120,19 +120,19 @@ export const ZMember = z.object({
 });
 
 export const ZZombie = z.object({
-  pid: int,
-  ppid: int,
-  startTicks: int,
+  pid: ZInt,
+  ppid: ZInt,
+  startTicks: ZInt,
   startTime: z.number().nullable(),
   comm: z.string(),
   parentIsPostmaster: z.boolean(),
 });
 
 export const ZForeignProcess = z.object({
-  pid: int,
-  ppid: int,
+  pid: ZInt,
+  ppid: ZInt,
   state: z.string(),
-  uid: int.nullable(),
+  uid: ZInt.nullable(),
   cwd: z.string().nullable(),
   title: z.string(),
   reason: z.string(),
@@ -141,15 +141,15 @@ export const ZForeignProcess = z.object({
 export const ZShm = z.object({
   key: z.number(),
   keyHex: z.string(),
-  shmid: int,
-  ownerUid: int,
-  size: int,
-  nattch: int,
-  cpid: int,
-  lpid: int,
-  attachedPids: z.array(int),
+  shmid: ZInt,
+  ownerUid: ZInt,
+  size: ZInt,
+  nattch: ZInt,
+  cpid: ZInt,
+  lpid: ZInt,
+  attachedPids: z.array(ZInt),
   /** nattch minus the attachments the probe could see in /proc/PID/maps. */
-  unaccountedAttachments: int,
+  unaccountedAttachments: ZInt,
   ours: z.boolean(),
   reason: z.string(),
 });
@@ -157,11 +157,11 @@ export const ZShm = z.object({
 export const ZSem = z.object({
   key: z.number(),
   keyHex: z.string(),
-  semid: int,
-  ownerUid: int,
-  nsems: int,
+  semid: ZInt,
+  ownerUid: ZInt,
+  nsems: ZInt,
   magic537: z.boolean(),
-  creatorPid: int.nullable(),
+  creatorPid: ZInt.nullable(),
   creatorAlive: z.boolean().nullable(),
   ours: z.boolean(),
   reason: z.string(),
@@ -170,10 +170,10 @@ export const ZSem = z.object({
 export const ZDsm = z.object({
   name: z.string(),
   path: z.string(),
-  ownerUid: int,
-  size: int,
-  mtime: int,
-  mappedBy: z.array(int),
+  ownerUid: ZInt,
+  size: ZInt,
+  mtime: ZInt,
+  mappedBy: z.array(ZInt),
   ours: z.boolean(),
   removable: z.boolean(),
   reason: z.string(),
@@ -183,8 +183,8 @@ export const ZConnectivity = z.object({
   pgIsReady: z.object({
     tool: z.string().nullable(),
     host: z.string().nullable(),
-    port: int.nullable(),
-    exitCode: int.nullable(),
+    port: ZInt.nullable(),
+    exitCode: ZInt.nullable(),
     meaning: z.enum(PG_ISREADY_MEANINGS),
     output: z.string(),
   }),
@@ -193,8 +193,8 @@ export const ZConnectivity = z.object({
 export const ZLog = z.object({
   file: z.string().nullable(),
   source: z.string().nullable(),
-  sizeBytes: int.nullable(),
-  mtime: int.nullable(),
+  sizeBytes: ZInt.nullable(),
+  mtime: ZInt.nullable(),
   tail: z.array(z.string()),
   /** FATAL/PANIC and other telling lines from the tail. */
   notable: z.array(z.string()),
@@ -204,12 +204,12 @@ export const ZControlData = z.object({
   source: z.enum(["pg_controldata", "pg_control", "none"]),
   tool: z.string().nullable(),
   clusterState: z.string().nullable(),
-  pgControlVersion: int.nullable(),
-  catalogVersion: int.nullable(),
+  pgControlVersion: ZInt.nullable(),
+  catalogVersion: ZInt.nullable(),
   systemIdentifier: z.string().nullable(),
   latestCheckpointLocation: z.string().nullable(),
   latestCheckpointTime: z.string().nullable(),
-  timeline: int.nullable(),
+  timeline: ZInt.nullable(),
   fields: z.record(z.string(), z.string()),
   errors: z.array(z.string()),
 });
@@ -229,7 +229,7 @@ export const ZRecommendation = z.object({
 export const ZProbeFraming = z.object({
   complete: z.boolean(),
   sections: z.array(z.string()),
-  preambleLines: int,
+  preambleLines: ZInt,
   errors: z.array(z.string()),
 });
 

@@ -16,7 +16,7 @@ export const LAB_EXPECTATIONS: Record<string, { verdict: TVerdictCode; rung: TRu
   "legacy-semaphores": { verdict: "semaphores-leftover", rung: 4 },
 };
 
-/** The lab's ground truth (packages/lab's ScenarioState, or a fixture's recorded copy of it). */
+/** The lab's ground truth (packages/lab's TScenarioState, or a fixture's recorded copy of it). */
 export type TLabTruth = {
   postmasterPid: number | null;
   pidFilePid: number | null;

@@ -1,12 +1,12 @@
 // The supervisor parts the lab host's boot, exec and lifecycle code call: tools to check, hooks per host, and the
 // few commands that differ under systemd (joining the lab's cgroup, starting sshd as a unit).
 import { quoteAll } from "../shell.ts";
-import { TINI_HOOKS, type SupervisorHooks } from "./hooks.ts";
+import { TINI_HOOKS, type TSupervisorHooks } from "./hooks.ts";
 import { PATRONI_HOOKS } from "./patroni.ts";
 import { systemdHooks } from "./systemd.ts";
-import type { SupervisorOptions, SupervisorRecord } from "./types.ts";
+import type { TSupervisorOptions, TSupervisorRecord } from "./types.ts";
 
-export function hooksFor(record: SupervisorRecord): SupervisorHooks {
+export function hooksFor(record: TSupervisorRecord): TSupervisorHooks {
   if (record.kind === "systemd")
     return systemdHooks({ unitStyle: record.unitStyle, restart: record.restart });
   if (record.kind === "patroni") return PATRONI_HOOKS;
@@ -14,7 +14,7 @@ export function hooksFor(record: SupervisorRecord): SupervisorHooks {
 }
 
 /** Programs a supervisor needs on the machine, with the Debian package that brings each. */
-export function supervisorTools(options: SupervisorOptions): [string, string][] {
+export function supervisorTools(options: TSupervisorOptions): [string, string][] {
   if (options.kind === "systemd") {
     const tools: [string, string][] = [
       ["/lib/systemd/systemd", "systemd"],
@@ -41,7 +41,7 @@ export function supervisorTools(options: SupervisorOptions): [string, string][] 
  * Under systemd, commands run from outside first move into the lab's cgroup (the root of its cgroup namespace)
  * and enter that namespace too, so /proc/PID/cgroup inside reads like on the host ("0::/" for them).
  */
-export function cgroupJoinPrefix(record: SupervisorRecord): string[] {
+export function cgroupJoinPrefix(record: TSupervisorRecord): string[] {
   if (record.kind !== "systemd") return [];
   return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', `${record.cgroupDir}/cgroup.procs`];
 }
@@ -66,7 +66,7 @@ export function renderSshdUnitCommand(opts: { configFile: string; logFile: strin
   ].join(" ");
 }
 
-export { type SupervisorHooks, TINI_HOOKS } from "./hooks.ts";
+export { type TSupervisorHooks, TINI_HOOKS } from "./hooks.ts";
 export { startEtcd } from "./patroni.ts";
 export {
   createLabCgroup,

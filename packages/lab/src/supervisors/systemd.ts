@@ -3,7 +3,7 @@
 // Restart= drop-in as many fleets add.
 import { access } from "node:fs/promises";
 import path from "node:path";
-import type { HostContext } from "../context.ts";
+import type { THostContext } from "../context.ts";
 import {
   initInstanceFiles,
   LabInstanceError,
@@ -11,12 +11,12 @@ import {
   renderInstanceConfig,
 } from "../instances.ts";
 import { quote, quoteAll } from "../shell.ts";
-import type { InstanceRecord } from "../state-file.ts";
+import type { TInstanceRecord } from "../state-file.ts";
 import { run, sleep } from "../run.ts";
-import type { SupervisorHooks } from "./hooks.ts";
-import type { InstanceSupervision, SupervisorView, UnitRestart, UnitStyle } from "./types.ts";
+import type { TSupervisorHooks } from "./hooks.ts";
+import type { TInstanceSupervision, TSupervisorView, TUnitRestart, TUnitStyle } from "./types.ts";
 
-type UnitSupervision = Extract<InstanceSupervision, { kind: "systemd" }>;
+type TUnitSupervision = Extract<TInstanceSupervision, { kind: "systemd" }>;
 
 /** Debian cluster names end up in the unit name, where "-" separates version and cluster ("%I breaks for names with dashes"). */
 export function debianClusterName(instanceName: string): string {
@@ -63,7 +63,7 @@ export function renderPgdgUnit(opts: { major: number; binDir: string; pgdata: st
   ].join("\n");
 }
 
-export function renderRestartDropIn(restart: UnitRestart): string {
+export function renderRestartDropIn(restart: TUnitRestart): string {
   return [
     "# pgrescue lab: like the Restart= drop-ins many fleets add",
     "[Service]",
@@ -84,14 +84,14 @@ export function renderPgdgLogConfig(instanceDir: string): string {
 }
 
 async function systemctl(
-  ctx: HostContext,
+  ctx: THostContext,
   args: readonly string[],
   timeoutMs = 90_000,
 ): Promise<{ stdout: string; stderr: string; code: number }> {
   return ctx.exec(quoteAll(["systemctl", ...args]), { timeoutMs });
 }
 
-function supervisionOf(record: InstanceRecord): UnitSupervision {
+function supervisionOf(record: TInstanceRecord): TUnitSupervision {
   const supervision = record.supervision;
   if (supervision?.kind !== "systemd")
     throw new LabInstanceError(`instance ${record.name} is not run by a systemd unit`);
@@ -120,14 +120,14 @@ const SHOW_PROPERTIES = [
   "Job",
 ];
 
-async function showUnit(ctx: HostContext, unit: string): Promise<Map<string, string>> {
+async function showUnit(ctx: THostContext, unit: string): Promise<Map<string, string>> {
   const shown = await systemctl(ctx, ["show", unit, ...SHOW_PROPERTIES.map((p) => `-p${p}`)]);
   if (shown.code !== 0)
     throw new LabInstanceError(`systemctl show ${unit} failed: ${shown.stderr.trim()}`);
   return parseSystemctlShow(shown.stdout);
 }
 
-export function toSystemdView(unit: string, shown: Map<string, string>): SupervisorView {
+export function toSystemdView(unit: string, shown: Map<string, string>): TSupervisorView {
   return {
     kind: "systemd",
     unit,
@@ -143,8 +143,8 @@ export function toSystemdView(unit: string, shown: Map<string, string>): Supervi
 }
 
 async function failureReport(
-  ctx: HostContext,
-  record: InstanceRecord,
+  ctx: THostContext,
+  record: TInstanceRecord,
   unit: string,
 ): Promise<string> {
   const status = await systemctl(ctx, ["status", "--no-pager", "-l", unit]).catch(() => null);
@@ -154,7 +154,7 @@ async function failureReport(
   return `${status?.stdout.trim() ?? ""}\n${log?.stdout ?? ""}`;
 }
 
-async function startUnit(ctx: HostContext, record: InstanceRecord): Promise<void> {
+async function startUnit(ctx: THostContext, record: TInstanceRecord): Promise<void> {
   const { unit } = supervisionOf(record);
   await systemctl(ctx, ["reset-failed", unit]);
   const started = await systemctl(ctx, ["start", unit], 120_000);
@@ -168,7 +168,7 @@ async function startUnit(ctx: HostContext, record: InstanceRecord): Promise<void
   await queryInstance(ctx, record, "select 1");
 }
 
-async function stopUnitCleanly(ctx: HostContext, record: InstanceRecord): Promise<string[]> {
+async function stopUnitCleanly(ctx: THostContext, record: TInstanceRecord): Promise<string[]> {
   const { unit } = supervisionOf(record);
   const stopped = await systemctl(ctx, ["stop", unit], 120_000);
   if (stopped.code !== 0)
@@ -180,7 +180,7 @@ async function stopUnitCleanly(ctx: HostContext, record: InstanceRecord): Promis
 }
 
 /** After the reset's SIGKILLs: whatever systemd did meanwhile (ExecStop, a Restart=), end with the unit stopped and not failed. */
-async function stopAfterKill(ctx: HostContext, record: InstanceRecord): Promise<void> {
+async function stopAfterKill(ctx: THostContext, record: TInstanceRecord): Promise<void> {
   const { unit } = supervisionOf(record);
   await systemctl(ctx, ["stop", unit], 120_000);
   await systemctl(ctx, ["reset-failed", unit]);
@@ -188,7 +188,7 @@ async function stopAfterKill(ctx: HostContext, record: InstanceRecord): Promise<
 
 const TRANSIENT = new Set(["activating", "deactivating", "reloading"]);
 
-async function settleUnit(ctx: HostContext, record: InstanceRecord): Promise<string[]> {
+async function settleUnit(ctx: THostContext, record: TInstanceRecord): Promise<string[]> {
   const { unit } = supervisionOf(record);
   const deadline = Date.now() + 60_000;
   let shown = await showUnit(ctx, unit);
@@ -229,9 +229,9 @@ async function requireNotifySupport(binDir: string, major: number): Promise<void
 }
 
 async function writeDropIn(
-  ctx: HostContext,
+  ctx: THostContext,
   unit: string,
-  restart: UnitRestart,
+  restart: TUnitRestart,
 ): Promise<string | null> {
   if (restart === "no") return null;
   const dropIn = `/etc/systemd/system/${unit}.d/pgrescue-lab-restart.conf`;
@@ -245,10 +245,10 @@ async function writeDropIn(
 }
 
 async function createDebianCluster(
-  ctx: HostContext,
-  record: InstanceRecord,
-  restart: UnitRestart,
-): Promise<InstanceRecord> {
+  ctx: THostContext,
+  record: TInstanceRecord,
+  restart: TUnitRestart,
+): Promise<TInstanceRecord> {
   const binDir = `/usr/lib/postgresql/${String(record.major)}/bin`;
   await requireFile(
     path.join(binDir, "postgres"),
@@ -301,7 +301,7 @@ async function createDebianCluster(
     throw new LabInstanceError(`could not configure ${configDir}: ${configured.stderr.trim()}`);
   const unit = `postgresql@${version}-${cluster}.service`;
   const dropIn = await writeDropIn(ctx, unit, restart);
-  const supervised: InstanceRecord = {
+  const supervised: TInstanceRecord = {
     ...record,
     binDir,
     supervision: {
@@ -320,10 +320,10 @@ async function createDebianCluster(
 }
 
 async function createPgdgUnit(
-  ctx: HostContext,
-  record: InstanceRecord,
-  restart: UnitRestart,
-): Promise<InstanceRecord> {
+  ctx: THostContext,
+  record: TInstanceRecord,
+  restart: TUnitRestart,
+): Promise<TInstanceRecord> {
   await requireNotifySupport(record.binDir, record.major);
   await initInstanceFiles(ctx, record);
   const instanceDir = path.dirname(record.pgdata);
@@ -363,9 +363,9 @@ async function createPgdgUnit(
 }
 
 export function systemdHooks(opts: {
-  unitStyle: UnitStyle;
-  restart: UnitRestart;
-}): SupervisorHooks {
+  unitStyle: TUnitStyle;
+  restart: TUnitRestart;
+}): TSupervisorHooks {
   return {
     kind: "systemd",
     reactsToCrash: true,

@@ -2,17 +2,17 @@
 import { z } from "zod";
 
 export const SUPERVISOR_KINDS = ["tini", "systemd", "patroni"] as const;
-export type SupervisorKind = (typeof SUPERVISOR_KINDS)[number];
+export type TSupervisorKind = (typeof SUPERVISOR_KINDS)[number];
 
 /** Debian's postgresql@V-NAME.service (pg_ctlcluster) or a PGDG-style postgresql-V.service (Type=notify, KillMode=mixed). */
 export const UNIT_STYLES = ["debian", "pgdg"] as const;
-export type UnitStyle = (typeof UNIT_STYLES)[number];
+export type TUnitStyle = (typeof UNIT_STYLES)[number];
 
 /** The Restart= setting a drop-in gives the instance's unit ("no": no drop-in, the packaged unit as it is). */
 export const UNIT_RESTARTS = ["no", "on-failure", "always"] as const;
-export type UnitRestart = (typeof UNIT_RESTARTS)[number];
+export type TUnitRestart = (typeof UNIT_RESTARTS)[number];
 
-export const SupervisorRecordSchema = z.discriminatedUnion("kind", [
+export const ZSupervisorRecord = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("tini") }),
   z.object({
     kind: z.literal("systemd"),
@@ -31,9 +31,9 @@ export const SupervisorRecordSchema = z.discriminatedUnion("kind", [
     }),
   }),
 ]);
-export type SupervisorRecord = z.infer<typeof SupervisorRecordSchema>;
+export type TSupervisorRecord = z.infer<typeof ZSupervisorRecord>;
 
-export const InstanceSupervisionSchema = z.discriminatedUnion("kind", [
+export const ZInstanceSupervision = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("systemd"),
     unit: z.string(),
@@ -55,10 +55,10 @@ export const InstanceSupervisionSchema = z.discriminatedUnion("kind", [
     logFile: z.string(),
   }),
 ]);
-export type InstanceSupervision = z.infer<typeof InstanceSupervisionSchema>;
+export type TInstanceSupervision = z.infer<typeof ZInstanceSupervision>;
 
 /** The supervisor's own view of an instance, read on the host: what `systemctl show` or Patroni's REST API says. */
-export type SupervisorView =
+export type TSupervisorView =
   | { kind: "tini" }
   | {
       kind: "systemd";
@@ -86,9 +86,9 @@ export type SupervisorView =
     };
 
 /** Per instance on a systemd host: which unit, which Restart= drop-in (the host's settings when absent). */
-export type UnitOptions = { style?: UnitStyle; restart?: UnitRestart };
+export type TUnitOptions = { style?: TUnitStyle; restart?: TUnitRestart };
 
-export type SupervisorOptions =
+export type TSupervisorOptions =
   | { kind: "tini" }
-  | { kind: "systemd"; unitStyle?: UnitStyle; restart?: UnitRestart }
+  | { kind: "systemd"; unitStyle?: TUnitStyle; restart?: TUnitRestart }
   | { kind: "patroni" };
