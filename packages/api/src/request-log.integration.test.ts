@@ -1,6 +1,7 @@
 // The console's log as an operator reads it, over the real HTTP handler and a real store: every call has a request
 // id, returned in a failure's data; each failure is one log line carrying that id; no credential reaches the log.
 import { randomBytes } from "node:crypto";
+import { createDb } from "@pgrescue/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "./logger.ts";
 import { startTestServer, type TTestServer } from "./testing.ts";
@@ -118,8 +119,9 @@ describe("request ids and the log", () => {
   });
 
   it("an unexpected failure: a generic message quoting the request id, one error line with the cause", async () => {
-    // A store that lost a table: the kind of failure no service expects.
-    await server.store.db.$executeRawUnsafe(`ALTER TABLE "Setting" RENAME TO "SettingGone"`);
+    // A store that lost a table (renamed by its owner): the kind of failure no service expects.
+    const owner = createDb(server.store.ownerUrl);
+    await owner.$executeRawUnsafe(`ALTER TABLE "Setting" RENAME TO "SettingGone"`);
     try {
       const { status, body, logged } = await call("policy.get", { token: adminToken });
       expect(status).toBe(500);
@@ -137,7 +139,8 @@ describe("request ids and the log", () => {
       });
       expect(JSON.stringify(logged[0])).toContain("Setting");
     } finally {
-      await server.store.db.$executeRawUnsafe(`ALTER TABLE "SettingGone" RENAME TO "Setting"`);
+      await owner.$executeRawUnsafe(`ALTER TABLE "SettingGone" RENAME TO "Setting"`);
+      await owner.$disconnect();
     }
   });
 
