@@ -8,7 +8,7 @@ import { buildProbeScript } from "@pgrescue/core";
 import { diffHostStates } from "./capture.ts";
 import { REPO_ROOT } from "./env.ts";
 import { startLabHost } from "./lab-host.ts";
-import type { LabHost, LabInstance, ScenarioState } from "./types.ts";
+import type { TLabHost, TLabInstance, TScenarioState } from "./types.ts";
 
 const OUT_DIR = path.join(REPO_ROOT, "packages", "core", "src", "__fixtures__", "probe-supervised");
 
@@ -22,7 +22,7 @@ export const POSTGRES_SYSTEMCTL_SUDOERS = [
   "",
 ].join("\n");
 
-async function runProbe(host: LabHost, instance: LabInstance) {
+async function runProbe(host: TLabHost, instance: TLabInstance) {
   const script = buildProbeScript({
     pgdata: instance.pgdata,
     pgBin: instance.binDir,
@@ -45,11 +45,11 @@ async function runProbe(host: LabHost, instance: LabInstance) {
 }
 
 async function capture(
-  host: LabHost,
-  instance: LabInstance,
+  host: TLabHost,
+  instance: TLabInstance,
   name: string,
   how: string,
-  state: ScenarioState | null,
+  state: TScenarioState | null,
 ): Promise<void> {
   const run = await runProbe(host, instance);
   await writeFile(path.join(OUT_DIR, `${name}.txt`), run.stdout);

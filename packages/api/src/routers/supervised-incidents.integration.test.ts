@@ -3,7 +3,7 @@
 // single-node Patroni with etcd. Each scenario is recovered to healthy through createCaller, and at the end the
 // supervisor agrees: the unit is active with MainPID = postmaster.pid's PID, or Patroni runs unpaused as leader.
 // One systemd host and one Patroni host, the scenarios in sequence.
-import { startLabHost, type LabHost, type LabInstance, type Scenario } from "@pgrescue/lab";
+import { startLabHost, type TLabHost, type TLabInstance, type TScenario } from "@pgrescue/lab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TTestServer } from "../testing.ts";
 
@@ -37,7 +37,7 @@ afterAll(async () => {
   await server.close();
 });
 
-async function addHost(lab: LabHost, name: string): Promise<void> {
+async function addHost(lab: TLabHost, name: string): Promise<void> {
   await admin.hosts.add({
     name,
     address: lab.ssh.host,
@@ -48,7 +48,7 @@ async function addHost(lab: LabHost, name: string): Promise<void> {
   });
 }
 
-async function addInstance(host: string, pg: LabInstance): Promise<string> {
+async function addInstance(host: string, pg: TLabInstance): Promise<string> {
   const added = await admin.instances.add({
     host,
     pgdata: pg.pgdata,
@@ -59,7 +59,7 @@ async function addInstance(host: string, pg: LabInstance): Promise<string> {
   return added.id;
 }
 
-async function pidFilePid(lab: LabHost, pg: LabInstance): Promise<number> {
+async function pidFilePid(lab: TLabHost, pg: TLabInstance): Promise<number> {
   const read = await lab.exec(`head -n 1 '${pg.pgdata}/postmaster.pid'`);
   return Number(read.stdout.trim());
 }
@@ -116,10 +116,10 @@ async function close(incidentId: string, scenario: string, steps: string[]): Pro
 }
 
 describe("a systemd lab host (Debian and PGDG units, a Restart=always drop-in)", () => {
-  let lab: LabHost;
-  let always: LabInstance;
-  let plain: LabInstance;
-  let pgdg: LabInstance;
+  let lab: TLabHost;
+  let always: TLabInstance;
+  let plain: TLabInstance;
+  let pgdg: TLabInstance;
   const ids = new Map<string, string>();
 
   beforeAll(async () => {
@@ -136,14 +136,14 @@ describe("a systemd lab host (Debian and PGDG units, a Restart=always drop-in)",
     await lab.stop();
   });
 
-  function id(pg: LabInstance): string {
+  function id(pg: TLabInstance): string {
     const found = ids.get(pg.name);
     if (found === undefined) throw new Error(`no instance ${pg.name}`);
     return found;
   }
 
   /** The unit agrees: active, MainPID = postmaster.pid's PID, not masked, its Restart= as configured. */
-  async function expectUnitAgrees(pg: LabInstance): Promise<void> {
+  async function expectUnitAgrees(pg: TLabInstance): Promise<void> {
     const view = await lab.supervisorView(pg);
     if (view.kind !== "systemd") throw new Error("not a systemd instance");
     expect(view).toMatchObject({ activeState: "active", mainPid: await pidFilePid(lab, pg) });
@@ -153,7 +153,7 @@ describe("a systemd lab host (Debian and PGDG units, a Restart=always drop-in)",
   }
 
   // Every scenario resets the instance through its supervisor first: no "healthy" in between.
-  async function recover(pg: LabInstance, scenario: Scenario): Promise<string[]> {
+  async function recover(pg: TLabInstance, scenario: TScenario): Promise<string[]> {
     await lab.breakInstance(pg, scenario);
     const opened = await open(id(pg));
     const steps = await driveToHealthy(opened.incident.id, opened.step);
@@ -244,8 +244,8 @@ describe("a systemd lab host (Debian and PGDG units, a Restart=always drop-in)",
 });
 
 describe("a Patroni lab host (single node, etcd)", () => {
-  let lab: LabHost;
-  let main: LabInstance;
+  let lab: TLabHost;
+  let main: TLabInstance;
   let instanceId: string;
 
   beforeAll(async () => {
@@ -271,7 +271,7 @@ describe("a Patroni lab host (single node, etcd)", () => {
     expect(await pidFilePid(lab, main)).toBeGreaterThan(1);
   }
 
-  async function recover(scenario: Scenario, pause: boolean): Promise<string[]> {
+  async function recover(scenario: TScenario, pause: boolean): Promise<string[]> {
     await lab.breakInstance(main, scenario, { pause });
     const opened = await open(instanceId);
     const steps = await driveToHealthy(opened.incident.id, opened.step);
